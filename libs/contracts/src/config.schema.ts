@@ -1,0 +1,179 @@
+import { z } from 'zod';
+
+/**
+ * The shape of config/switchboard.yaml (snake_case, as users of self-hosted LLM gateways know it).
+ * Every object is strict so a typo is an error that names its key, not a setting silently ignored.
+ * Defaults here are the "runs as it is" defaults: an empty file is a valid config.
+ */
+
+const port = z.number().int().min(0).max(65535);
+const positiveInt = z.number().int().positive();
+/** An optional secret: `${VAR}` interpolation of an unset variable yields "", which means "not set". */
+const optionalSecret = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+export const serverConfigSchema = z.strictObject({
+  /** Address every app binds to. 0.0.0.0 in containers; 127.0.0.1 keeps a laptop install private. */
+  host: z.string().default('127.0.0.1'),
+  /** The OpenAI-compatible door (/v1). */
+  gateway_port: port.default(8080),
+  /** REST API, socket.io and the web app. */
+  api_port: port.default(8000),
+  /** Worker health and metrics. */
+  worker_port: port.default(8090),
+  /** SSE `: ping` interval while a stream is otherwise silent; keeps proxies and clients from timing out. */
+  heartbeat_ms: positiveInt.default(5000),
+  /** Largest request body accepted by the gateway and the API; larger ones get 413. */
+  body_limit_mb: z.number().positive().default(10),
+  /** How long a draining gateway or api waits for open streams on SIGTERM. */
+  shutdown_grace_ms: positiveInt.default(10000),
+});
+
+export const llamaModelParamsSchema = z.strictObject({
+  n_ctx: positiveInt.default(4096),
+  /** CPU threads; node-llama-cpp's own default is far too many on small VMs (1 was fastest on 2 cores). */
+  threads: positiveInt.default(1),
+  gpu_layers: z.union([z.number().int().min(0), z.literal('auto'), z.literal('max')]).default(0),
+  batch: positiveInt.optional(),
+  /** Concurrent runs served on context sequences of one loaded model; more wait their turn. */
+  parallel: positiveInt.default(1),
+});
+
+export const llamaModelSchema = z.strictObject({
+  name: z.string().min(1),
+  file: z.string().min(1),
+  params: llamaModelParamsSchema.default(llamaModelParamsSchema.parse({})),
+});
+
+export const providerPresets = ['openai', 'openrouter', 'huggingface', 'ollama', 'dmr', 'vllm'] as const;
+export type ProviderPreset = (typeof providerPresets)[number];
+
+const providerCommon = {
+  /** Model ids are `<name>/<model>`. */
+  name: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]*$/, 'lowercase letters, digits, "-" or "_" (it prefixes model ids)'),
+  enabled: z.boolean().default(true),
+  /** Total time one call may take. */
+  timeout_ms: positiveInt.default(120000),
+  /** Time to the first streamed token; a provider that stays silent longer is cut and the router moves on. */
+  first_token_timeout_ms: positiveInt.default(30000),
+};
+
+export const llamaCppProviderSchema = z.strictObject({
+  ...providerCommon,
+  type: z.literal('llama-cpp'),
+  models: z.array(llamaModelSchema).default([]),
+});
+
+export const openAICompatibleProviderSchema = z.strictObject({
+  ...providerCommon,
+  type: z.literal('openai-compatible'),
+  preset: z.enum(providerPresets).optional(),
+  /** Overrides the preset's base URL (for example a self-hosted vLLM or a test upstream). */
+  base_url: z.url().optional(),
+  api_key: optionalSecret,
+  /** Extra headers sent upstream (OpenRouter's HTTP-Referer / X-Title, for instance). */
+  headers: z.record(z.string(), z.string()).default({}),
+  models: z.array(z.string().min(1)).default([]),
+});
+
+export const providerConfigSchema = z.discriminatedUnion('type', [llamaCppProviderSchema, openAICompatibleProviderSchema]);
+
+export const autoPickConfigSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** Provider names in the order `auto` tries them. */
+  priority: z.array(z.string()).default([]),
+  timeout_ms: positiveInt.default(30000),
+  max_retries: z.number().int().min(0).default(2),
+});
+
+export const cacheConfigSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  max_size: positiveInt.default(1000),
+  ttl_seconds: positiveInt.default(3600),
+});
+
+export const rateLimitConfigSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** Per API key. */
+  requests_per_minute: positiveInt.default(60),
+});
+
+export const budgetLimitsSchema = z.strictObject({
+  max_iterations: positiveInt,
+  max_seconds: z.number().positive(),
+});
+
+export const agentToolNames = ['current_time', 'calculator', 'http_fetch', 'web_search', 'call_agent'] as const;
+
+export const agentConfigSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lowercase letters, digits, ".", "-" or "_"'),
+  description: z.string().default(''),
+  /** `auto`, `<provider>/<model>`, or another route name. */
+  model: z.string().min(1).default('auto'),
+  system_prompt: z.string().default(''),
+  tools: z.array(z.enum(agentToolNames)).default([]),
+  budgets: z
+    .strictObject({
+      sync: budgetLimitsSchema.default({ max_iterations: 5, max_seconds: 45 }),
+      background: budgetLimitsSchema.default({ max_iterations: 10, max_seconds: 600 }),
+      max_tokens: positiveInt.optional(),
+      max_cost: z.number().nonnegative().optional(),
+    })
+    .default({ sync: { max_iterations: 5, max_seconds: 45 }, background: { max_iterations: 10, max_seconds: 600 } }),
+  on_budget_exceeded: z.enum(['background', 'stop']).default('background'),
+});
+
+export const queueConfigSchema = z.strictObject({
+  /** Jobs one worker process runs at once. */
+  concurrency: positiveInt.default(8),
+  /** BullMQ lock; a worker that misses renewing it this long loses the job to another worker. */
+  lock_ms: positiveInt.default(30000),
+  stalled_interval_ms: positiveInt.default(30000),
+  heartbeat_ms: positiveInt.default(5000),
+  /** A run whose heartbeat is older than this is stale: the watchdog recovers or fails it. */
+  stale_after_ms: positiveInt.default(120000),
+  attempts: positiveInt.default(3),
+  /** How long a finished run's event stream stays readable for resume (seconds). */
+  events_ttl_seconds: positiveInt.default(3600),
+});
+
+export const authConfigSchema = z.strictObject({
+  /** Bearer token for admin routes (env SWITCHBOARD_ADMIN_KEY). Unset: admin routes answer 401. */
+  admin_key: optionalSecret,
+  /** One shared client key for simple set-ups (env SWITCHBOARD_API_KEY). Unset and no keys in the
+   *  database: /v1 is open, which suits a single-user laptop install and is logged loudly at start. */
+  api_key: optionalSecret,
+});
+
+export const switchboardConfigSchema = z.strictObject({
+  server: serverConfigSchema.default(serverConfigSchema.parse({})),
+  /** Unset: embedded PGlite under data_dir. postgresql://, mysql:// or mariadb:// otherwise. */
+  database: z.strictObject({ url: optionalSecret }).default({ url: undefined }),
+  redis: z.strictObject({ url: z.string().default('redis://127.0.0.1:6379'), prefix: z.string().default('sb') }).default({
+    url: 'redis://127.0.0.1:6379',
+    prefix: 'sb',
+  }),
+  /** Where embedded state lives (PGlite files). Relative paths are from the working directory. */
+  data_dir: z.string().default('.data'),
+  log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  auth: authConfigSchema.default({ admin_key: undefined, api_key: undefined }),
+  providers: z.array(providerConfigSchema).default([]),
+  auto_pick: autoPickConfigSchema.default(autoPickConfigSchema.parse({})),
+  cache: cacheConfigSchema.default(cacheConfigSchema.parse({})),
+  rate_limit: rateLimitConfigSchema.default(rateLimitConfigSchema.parse({})),
+  agents: z.array(agentConfigSchema).default([]),
+  queue: queueConfigSchema.default(queueConfigSchema.parse({})),
+});
+
+export type SwitchboardConfig = z.output<typeof switchboardConfigSchema>;
+export type SwitchboardConfigInput = z.input<typeof switchboardConfigSchema>;
+export type ProviderConfig = z.output<typeof providerConfigSchema>;
+export type LlamaCppProviderConfig = z.output<typeof llamaCppProviderSchema>;
+export type OpenAICompatibleProviderConfig = z.output<typeof openAICompatibleProviderSchema>;
+export type AgentConfig = z.output<typeof agentConfigSchema>;
+export type QueueConfig = z.output<typeof queueConfigSchema>;
+export type ServerConfig = z.output<typeof serverConfigSchema>;

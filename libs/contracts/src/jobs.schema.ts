@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { chatCompletionRequestSchema } from './openai.schema.js';
+
+/** The payload of a `run.chat` job: everything a worker needs, so it never reads the gateway's state. */
+export const chatRunJobSchema = z.object({
+  runId: z.string(),
+  /** Unix seconds when the gateway accepted the request; becomes the chunks' `created`. */
+  created: z.number().int(),
+  /** Hashed API key id, or null for an open (no keys configured) install. */
+  apiKeyId: z.string().nullable(),
+  /** Conversation to keep the messages in: ours, or an external id such as Open WebUI's chat id. */
+  conversationId: z.string().nullable(),
+  externalConversationId: z.string().nullable(),
+  mode: z.enum(['stream', 'json']),
+  request: chatCompletionRequestSchema,
+});
+export type ChatRunJob = z.output<typeof chatRunJobSchema>;
+
+export const watchdogJobSchema = z.object({});
+export type WatchdogJob = z.output<typeof watchdogJobSchema>;
