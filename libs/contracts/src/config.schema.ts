@@ -157,7 +157,8 @@ export const switchboardConfigSchema = z.strictObject({
     url: 'redis://127.0.0.1:6379',
     prefix: 'sb',
   }),
-  /** Where embedded state lives (PGlite files). Relative paths are from the working directory. */
+  /** Where embedded state lives (PGlite files). loadConfig resolves a relative path from the project root (the
+   *  folder holding config/switchboard.yaml) and returns it absolute, as it does for model files. */
   data_dir: z.string().default('.data'),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   auth: authConfigSchema.default({ admin_key: undefined, api_key: undefined }),
