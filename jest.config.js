@@ -35,6 +35,6 @@ export default {
   projects: [
     'libs/contracts', 'libs/config', 'libs/db', 'libs/queue', 'libs/providers', 'libs/agents', 'libs/testing',
     'apps/gateway', 'apps/api', 'apps/worker', 'apps/cli',
-  ].map(project),
+  ].map(project).concat({ ...project('e2e'), testMatch: ['<rootDir>/**/*.spec.ts'] }),
   testTimeout: 30000,
 };

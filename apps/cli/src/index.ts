@@ -1,1 +1,1 @@
-export {};
+export { startPlatform, type RunningPlatform, type AppName, allApps } from './platform.js';

@@ -1,1 +1,2 @@
-export {};
+export * from './gateway-server.js';
+export * from './openai-error.js';

@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+import { generateApiKey } from '@switchboard/contracts';
+import { ConfigError, loadConfig } from '@switchboard/config';
+import { openDatabase } from '@switchboard/db';
+import { Command, InvalidArgumentError } from 'commander';
+import { allApps, type AppName, startPlatform } from './platform.js';
+
+const program = new Command('switchboard').description('Queue-based agent orchestration with an OpenAI-compatible gateway');
+
+program
+  .command('start')
+  .description('start the platform: all apps in one process (default), or one app for scale-out')
+  .argument('[app]', 'all | gateway | api | worker', 'all')
+  .action(async (app: string) => {
+    if (app !== 'all' && !allApps.includes(app as AppName)) throw new InvalidArgumentError(`unknown app "${app}"; expected all, gateway, api or worker`);
+    const platform = await startPlatform(app === 'all' ? allApps : [app as AppName]);
+    for (const [name, url] of Object.entries(platform.urls)) if (url) console.log(`${name.padEnd(8)} ${url}`);
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) process.exit(1);
+      stopping = true;
+      console.log(`${signal}: draining (Ctrl-C again to quit at once)`);
+      platform.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          console.error(error);
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  });
+
+const keys = program.command('keys').description('manage API keys');
+keys
+  .command('create')
+  .description('create an API key and print its secret (shown once)')
+  .option('--name <name>', 'a label for the key', 'cli')
+  .option('--role <role>', 'user | admin', 'user')
+  .option('--rpm <n>', 'requests per minute for this key', (v) => Number.parseInt(v, 10))
+  .action(async (opts: { name: string; role: string; rpm?: number }) => {
+    if (opts.role !== 'user' && opts.role !== 'admin') throw new InvalidArgumentError('role must be user or admin');
+    const config = loadConfig();
+    const db = await openDatabase(config.database.url, { dataDir: config.data_dir });
+    try {
+      const { secret, prefix, hash } = generateApiKey();
+      const row = await db.apiKeys.create({ name: opts.name, role: opts.role, prefix, hash, rateLimitPerMinute: opts.rpm ?? null });
+      console.log(JSON.stringify({ id: row.id, name: row.name, role: row.role, key: secret }));
+    } finally {
+      await db.close();
+    }
+  });
+
+program
+  .command('db')
+  .description('database tasks')
+  .command('migrate')
+  .description('apply pending migrations to DATABASE_URL (or the embedded database)')
+  .action(async () => {
+    const config = loadConfig();
+    const db = await openDatabase(config.database.url, { dataDir: config.data_dir, migrate: true });
+    console.log(`migrations applied (${db.kind})`);
+    await db.close();
+  });
+
+program.parseAsync().catch((error: unknown) => {
+  console.error(error instanceof ConfigError || error instanceof Error ? error.message : String(error));
+  process.exit(1);
+});

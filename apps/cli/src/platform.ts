@@ -1,0 +1,67 @@
+import { startApi } from '@switchboard/api';
+import { createLogger, loadConfig } from '@switchboard/config';
+import type { SwitchboardConfig } from '@switchboard/contracts';
+import { type Database, openDatabase } from '@switchboard/db';
+import { startGateway } from '@switchboard/gateway';
+import { connectRedis, createRedis } from '@switchboard/queue';
+import { startWorker } from '@switchboard/worker';
+
+export type AppName = 'gateway' | 'api' | 'worker';
+export const allApps: readonly AppName[] = ['api', 'worker', 'gateway'];
+
+export interface RunningPlatform {
+  config: SwitchboardConfig;
+  db: Database;
+  urls: Partial<Record<AppName, string | null>>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts some or all apps in this process, sharing one config and one database. Embedded PGlite can only be
+ * opened by one process, which is why `npm start` runs everything together; scale-out needs DATABASE_URL.
+ */
+export async function startPlatform(apps: readonly AppName[], config: SwitchboardConfig = loadConfig()): Promise<RunningPlatform> {
+  const logger = createLogger('switchboard', config.log_level);
+  if (!config.database.url && apps.length < allApps.length) {
+    logger.warn('embedded database (PGlite) in a single-app process: other processes cannot share it; set DATABASE_URL to scale out');
+  }
+  const db = await openDatabase(config.database.url, { dataDir: config.data_dir });
+  const closers: (() => Promise<void>)[] = [];
+  const urls: RunningPlatform['urls'] = {};
+  try {
+    if (apps.includes('api')) {
+      const redis = createRedis(config.redis.url, 'api');
+      await connectRedis(redis, config.redis.url);
+      const api = await startApi({ config, db, redis, logger: logger.child({ app: 'api' }) });
+      urls.api = api.url;
+      closers.push(async () => {
+        await api.close();
+        redis.disconnect();
+      });
+    }
+    if (apps.includes('worker')) {
+      const worker = await startWorker({ config, db, logger: logger.child({ app: 'worker' }) });
+      urls.worker = worker.url;
+      closers.push(() => worker.close());
+    }
+    if (apps.includes('gateway')) {
+      const gateway = await startGateway({ config, apiKeys: db.apiKeys, logger: logger.child({ app: 'gateway' }) });
+      urls.gateway = gateway.url;
+      closers.push(() => gateway.close());
+    }
+  } catch (error) {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+    await db.close();
+    throw error;
+  }
+  return {
+    config,
+    db,
+    urls,
+    async close() {
+      // Gateways first (stop taking requests), then workers drain, then the api and the database.
+      for (const close of [...closers].reverse()) await close();
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import { hashApiKey } from '@switchboard/contracts';
+import type { ApiKeysRepository } from '@switchboard/db';
+import { timingSafeEqual } from 'node:crypto';
+
+export interface Principal {
+  /** The database key's id; null for the configured shared key, the admin key, or an open install. */
+  keyId: string | null;
+  role: 'admin' | 'user';
+  rateLimitPerMinute: number | null;
+}
+
+interface CacheEntry {
+  principal: Principal | null;
+  expires: number;
+}
+
+const equal = (a: string, b: string): boolean => {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+};
+
+/**
+ * Resolves a Bearer token to a principal. Database keys are cached (positive and negative) for `ttlMs`, so
+ * authentication costs no database round trip per request; a revoked key stops working within that TTL.
+ * With no admin key, no shared key and no keys in the database, the install is open (single-user laptop).
+ */
+export class ApiKeyAuth {
+  private readonly cache = new Map<string, CacheEntry>();
+  private openUntil = 0;
+  private open = false;
+
+  constructor(
+    private readonly keys: ApiKeysRepository | null,
+    private readonly adminKey: string | undefined,
+    private readonly sharedKey: string | undefined,
+    private readonly ttlMs = 30000,
+    private readonly maxEntries = 10000,
+  ) {}
+
+  /** Resolves to the principal, or null when the token is missing or wrong. */
+  async authenticate(authorization: string | undefined): Promise<Principal | null> {
+    const token = authorization?.startsWith('Bearer ') ? authorization.slice(7).trim() : undefined;
+    if (!token) return (await this.isOpen()) ? { keyId: null, role: 'user', rateLimitPerMinute: null } : null;
+    if (this.adminKey && equal(token, this.adminKey)) return { keyId: null, role: 'admin', rateLimitPerMinute: null };
+    if (this.sharedKey && equal(token, this.sharedKey)) return { keyId: null, role: 'user', rateLimitPerMinute: null };
+    if (!this.keys) return null;
+    const hash = hashApiKey(token);
+    const now = Date.now();
+    const hit = this.cache.get(hash);
+    if (hit && hit.expires > now) return hit.principal;
+    const row = await this.keys.findByHash(hash);
+    const principal =
+      row && !row.revokedAt ? { keyId: row.id, role: row.role, rateLimitPerMinute: row.rateLimitPerMinute } : null;
+    if (this.cache.size >= this.maxEntries) this.cache.clear();
+    this.cache.set(hash, { principal, expires: now + this.ttlMs });
+    return principal;
+  }
+
+  async isOpen(): Promise<boolean> {
+    if (this.adminKey || this.sharedKey) return false;
+    if (!this.keys) return true;
+    const now = Date.now();
+    if (now >= this.openUntil) {
+      this.open = (await this.keys.count()) === 0;
+      this.openUntil = now + this.ttlMs;
+    }
+    return this.open;
+  }
+}

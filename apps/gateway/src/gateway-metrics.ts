@@ -1,0 +1,23 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prometheus metrics of one gateway, on its own registry so several apps can share a process. */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  readonly runs = new Counter({ name: 'switchboard_gateway_runs_total', help: 'Runs accepted', labelNames: ['mode'], registers: [this.registry] });
+  readonly errors = new Counter({ name: 'switchboard_gateway_errors_total', help: 'Error responses', labelNames: ['status'], registers: [this.registry] });
+  readonly openStreams = new Gauge({ name: 'switchboard_gateway_open_streams', help: 'SSE streams open now', registers: [this.registry] });
+  private readonly subscriptions = new Gauge({ name: 'switchboard_gateway_run_subscriptions', help: 'Run event subscriptions open now', registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'switchboard_gateway_' });
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  async render(subscriptions: number): Promise<string> {
+    this.subscriptions.set(subscriptions);
+    return this.registry.metrics();
+  }
+}

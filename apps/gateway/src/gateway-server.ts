@@ -1,0 +1,395 @@
+import { type ChatCompletionRequest, type ChatRunJob, ModelCatalog, type RunEvent, type SwitchboardConfig } from '@switchboard/contracts';
+import { type ApiKeysRepository, newId } from '@switchboard/db';
+import {
+  connectRedis,
+  createRedis,
+  publishCancel,
+  type Redis,
+  redisKeys,
+  RunEventHub,
+  RunQueue,
+  type RunSubscription,
+} from '@switchboard/queue';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { ApiKeyAuth, type Principal } from './api-key-auth.js';
+import { ChunkRenderer, CompletionAccumulator } from './chunk-renderer.js';
+import { GatewayMetrics } from './gateway-metrics.js';
+import { OpenAIError } from './openai-error.js';
+import { RateLimiter } from './rate-limiter.js';
+import { readBody } from './read-body.js';
+import { parseChatRequest } from './validation.js';
+
+export interface GatewayOptions {
+  config: SwitchboardConfig;
+  /** API keys from the database; null runs with only the configured admin / shared keys. */
+  apiKeys: ApiKeysRepository | null;
+  logger: Logger;
+  /** Listen here instead of config.server (tests use port 0). */
+  port?: number;
+  host?: string;
+}
+
+export interface Gateway {
+  url: string;
+  port: number;
+  server: Server;
+  /** Stops accepting, lets open streams finish for up to `graceMs`, then closes everything. */
+  close(graceMs?: number): Promise<void>;
+}
+
+const SSE_HEADERS = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-cache, no-transform',
+  Connection: 'keep-alive',
+  'X-Accel-Buffering': 'no',
+};
+const CORS_HEADERS = {
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Allow-Headers': 'Authorization, Content-Type, Last-Event-ID, X-Conversation-Id, X-OpenWebUI-Chat-Id',
+  'Access-Control-Expose-Headers': 'X-Run-Id',
+};
+
+interface OpenStream {
+  res: ServerResponse;
+  lastWrite: number;
+}
+
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const { config, logger } = options;
+  const keys = redisKeys(config.redis.prefix);
+  const cmd = createRedis(config.redis.url, 'gateway');
+  const sub = createRedis(config.redis.url, 'gateway-sub');
+  await connectRedis(cmd, config.redis.url);
+  await connectRedis(sub, config.redis.url);
+  // Once connected, commands fail fast while Redis is away: the gateway answers 503 instead of hanging.
+  cmd.options.enableOfflineQueue = false;
+
+  const hub = new RunEventHub(sub, cmd, keys);
+  const runQueue = new RunQueue(cmd, keys, config.queue);
+  const catalog = new ModelCatalog(config);
+  const auth = new ApiKeyAuth(options.apiKeys, config.auth.admin_key, config.auth.api_key);
+  const limiter = new RateLimiter(config.rate_limit.requests_per_minute);
+  const metrics = new GatewayMetrics();
+  const bodyLimit = Math.floor(config.server.body_limit_mb * 1024 * 1024);
+  const heartbeatMs = config.server.heartbeat_ms;
+  const openStreams = new Set<OpenStream>();
+  let draining = false;
+
+  if (await auth.isOpen()) {
+    logger.warn('no API keys configured: /v1 is open to anyone who can reach it (set SWITCHBOARD_API_KEY or create keys)');
+  }
+
+  // One timer for all streams: a `: ping` comment to every stream that has been silent for heartbeat_ms.
+  const heartbeat = setInterval(() => {
+    const now = Date.now();
+    for (const s of openStreams) {
+      if (now - s.lastWrite >= heartbeatMs) {
+        s.res.write(': ping\n\n');
+        s.lastWrite = now;
+      }
+    }
+  }, Math.max(25, Math.floor(heartbeatMs / 4)));
+  heartbeat.unref();
+
+  const sendJson = (res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void => {
+    res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), ...CORS_HEADERS, ...headers });
+    res.end(body);
+  };
+
+  const sendError = (res: ServerResponse, error: unknown, headers: Record<string, string> = {}): void => {
+    const e = error instanceof OpenAIError ? error : internalError(error, logger);
+    metrics.errors.inc({ status: String(e.status) });
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    sendJson(res, e.status, JSON.stringify(e.toBody()), e.retryAfter ? { ...headers, 'Retry-After': String(e.retryAfter) } : headers);
+  };
+
+  const authenticate = async (req: IncomingMessage): Promise<Principal> => {
+    let principal: Principal | null;
+    try {
+      principal = await auth.authenticate(req.headers.authorization);
+    } catch (error) {
+      logger.error({ err: error }, 'API key lookup failed');
+      throw OpenAIError.unavailable('The key store is unavailable; try again shortly.');
+    }
+    if (!principal) {
+      throw OpenAIError.unauthorized(
+        req.headers.authorization ? 'Incorrect API key provided.' : 'You did not provide an API key. Send it as `Authorization: Bearer <key>`.',
+      );
+    }
+    const wait = limiter.take(principal.keyId ?? principal.role, principal.rateLimitPerMinute);
+    if (wait > 0) throw OpenAIError.rateLimited(`Rate limit reached for this key; try again in ${wait} s.`, wait);
+    return principal;
+  };
+
+  const redisReady = (): void => {
+    if (cmd.status !== 'ready' || sub.status !== 'ready') {
+      throw OpenAIError.unavailable('The queue (Redis) is unavailable; try again shortly.');
+    }
+  };
+
+  /** Relays a run's events to `res` as SSE until its terminal event or until the client leaves. */
+  const relay = (res: ServerResponse, runId: string, afterSeq: number, renderer: ChunkRenderer, onClientGone: () => void): RunSubscription => {
+    const stream: OpenStream = { res, lastWrite: Date.now() };
+    openStreams.add(stream);
+    metrics.openStreams.inc();
+    let finished = false;
+    const end = (): void => {
+      if (finished) return;
+      finished = true;
+      openStreams.delete(stream);
+      metrics.openStreams.dec();
+    };
+    const subscription = hub.subscribe(
+      runId,
+      afterSeq,
+      (seq, event) => {
+        const text = renderer.render(seq, event);
+        startSse(res, runId);
+        if (text) {
+          res.write(text);
+          stream.lastWrite = Date.now();
+        }
+        if (text.endsWith('[DONE]\n\n')) {
+          end();
+          res.end();
+        }
+      },
+      (error) => {
+        logger.error({ err: error, runId }, 'run event subscription failed');
+        if (!finished) {
+          res.write(`data: ${JSON.stringify(OpenAIError.unavailable('Lost the run event stream; resume with GET /v1/runs/' + runId + '/events.').toBody())}\n\ndata: [DONE]\n\n`);
+          end();
+          res.end();
+        }
+      },
+    );
+    res.on('close', () => {
+      if (finished) return;
+      end();
+      subscription.unsubscribe();
+      onClientGone();
+    });
+    return subscription;
+  };
+
+  const chatCompletions = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const principal = await authenticate(req);
+    const body = await readBody(req, bodyLimit);
+    const request = parseChatRequest(body);
+    if (!catalog.resolve(request.model)) {
+      throw OpenAIError.notFound(`The model \`${request.model}\` does not exist. GET /v1/models lists the models.`, 'model_not_found');
+    }
+    redisReady();
+    const runId = newId();
+    const created = Math.floor(Date.now() / 1000);
+    const stream = request.stream === true;
+    const job: ChatRunJob = {
+      runId,
+      created,
+      apiKeyId: principal.keyId,
+      conversationId: header(req, 'x-conversation-id'),
+      externalConversationId: header(req, 'x-openwebui-chat-id'),
+      mode: stream ? 'stream' : 'json',
+      request,
+    };
+    metrics.runs.inc({ mode: job.mode });
+    const cancel = (): void => {
+      publishCancel(cmd, keys, runId, 'client disconnected').catch(() => undefined);
+    };
+    if (stream) {
+      const renderer = new ChunkRenderer(runId, request.model, created, request.stream_options?.include_usage === true);
+      // Subscribe first, then enqueue: the hub's catch-up read covers any event written in between.
+      const subscription = relay(res, runId, 0, renderer, cancel);
+      try {
+        await enqueue(job);
+      } catch (error) {
+        subscription.unsubscribe();
+        throw error;
+      }
+      startSse(res, runId);
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const acc = new CompletionAccumulator();
+      let done = false;
+      const subscription = hub.subscribe(
+        runId,
+        0,
+        (_seq, event) => {
+          acc.add(event);
+          const result = completionResult(event, acc, runId, request, created);
+          if (!result) return;
+          done = true;
+          if (result instanceof OpenAIError) sendError(res, result, { 'X-Run-Id': runId });
+          else sendJson(res, 200, JSON.stringify(result), { 'X-Run-Id': runId });
+          resolve();
+        },
+        reject,
+      );
+      res.on('close', () => {
+        if (done) return;
+        subscription.unsubscribe();
+        cancel();
+        resolve();
+      });
+      enqueue(job).catch((error: unknown) => {
+        subscription.unsubscribe();
+        reject(error);
+      });
+    });
+  };
+
+  const enqueue = async (job: ChatRunJob): Promise<void> => {
+    try {
+      await withTimeout(runQueue.enqueueChat(job), 1000);
+    } catch (error) {
+      logger.error({ err: error, runId: job.runId }, 'enqueue failed');
+      throw OpenAIError.unavailable('The queue (Redis) is unavailable; try again shortly.');
+    }
+  };
+
+  const runEvents = async (req: IncomingMessage, res: ServerResponse, runId: string, query: string): Promise<void> => {
+    const principal = await authenticate(req);
+    redisReady();
+    const job = await runQueue.queue.getJob(runId).catch(() => undefined);
+    if (!job || (principal.role !== 'admin' && job.data.apiKeyId !== principal.keyId)) {
+      throw OpenAIError.notFound(`No run \`${runId}\` (or its events have expired).`, 'run_not_found');
+    }
+    const after = Number(header(req, 'last-event-id') ?? new URLSearchParams(query).get('after') ?? 0);
+    if (!Number.isInteger(after) || after < 0) throw OpenAIError.invalidRequest('Last-Event-ID must be a non-negative integer.', 'Last-Event-ID');
+    const { request, created } = job.data;
+    const renderer = new ChunkRenderer(runId, request.model, created, request.stream_options?.include_usage === true);
+    startSse(res, runId);
+    // A reconnecting client never cancels the run: it may come back again.
+    relay(res, runId, after, renderer, () => undefined);
+  };
+
+  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const method = req.method ?? 'GET';
+    if (method === 'OPTIONS') {
+      res.writeHead(204, { ...CORS_HEADERS, 'Access-Control-Allow-Methods': 'GET, POST, OPTIONS' });
+      res.end();
+      return;
+    }
+    if (path === '/v1/chat/completions' || path === '/chat/completions') {
+      if (method !== 'POST') throw new OpenAIError(405, 'Use POST for chat completions.', 'invalid_request_error', 'method_not_allowed');
+      if (draining) throw OpenAIError.unavailable('This gateway is shutting down; retry to reach another one.');
+      return chatCompletions(req, res);
+    }
+    if (method === 'GET' && (path === '/v1/models' || path === '/models')) {
+      await authenticate(req);
+      return sendJson(res, 200, catalog.listJson);
+    }
+    if (method === 'GET' && path.startsWith('/v1/models/')) {
+      await authenticate(req);
+      const id = decodeURIComponent(path.slice('/v1/models/'.length));
+      const found = (JSON.parse(catalog.listJson) as { data: { id: string }[] }).data.find((m) => m.id === id);
+      if (!found) throw OpenAIError.notFound(`The model \`${id}\` does not exist.`, 'model_not_found');
+      return sendJson(res, 200, JSON.stringify(found));
+    }
+    const events = /^\/v1\/runs\/([^/]+)\/events$/.exec(path);
+    if (method === 'GET' && events?.[1]) return runEvents(req, res, decodeURIComponent(events[1]), q < 0 ? '' : url.slice(q + 1));
+    if (path === '/healthz') return sendJson(res, 200, '{"status":"ok"}');
+    if (path === '/readyz') {
+      const ok = cmd.status === 'ready' && sub.status === 'ready';
+      return sendJson(res, ok ? 200 : 503, JSON.stringify({ status: ok ? 'ok' : 'unavailable', redis: ok ? 'ok' : cmd.status }));
+    }
+    if (path === '/metrics') {
+      const text = await metrics.render(hub.openSubscriptions);
+      res.writeHead(200, { 'Content-Type': metrics.contentType });
+      res.end(text);
+      return;
+    }
+    throw OpenAIError.notFound(`Unknown route ${method} ${path}.`, 'unknown_url');
+  };
+
+  const server = createServer((req, res) => {
+    route(req, res).catch((error: unknown) => sendError(res, error));
+  });
+  server.keepAliveTimeout = 65000;
+  server.headersTimeout = 66000;
+  server.requestTimeout = 0; // streams may last as long as a run does; heartbeats keep them alive
+
+  const host = options.host ?? config.server.host;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? config.server.gateway_port, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  logger.info({ url, models: catalog.size }, 'gateway listening');
+
+  return {
+    url,
+    port,
+    server,
+    async close(graceMs = config.server.shutdown_grace_ms) {
+      draining = true;
+      server.close();
+      server.closeIdleConnections();
+      const deadline = Date.now() + graceMs;
+      while (openStreams.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      for (const s of openStreams) s.res.destroy();
+      server.closeAllConnections();
+      clearInterval(heartbeat);
+      await runQueue.close().catch(() => undefined);
+      cmd.disconnect();
+      sub.disconnect();
+    },
+  };
+}
+
+/** Sends the SSE response head once, whichever comes first: the enqueue's reply or the run's first event. */
+function startSse(res: ServerResponse, runId: string): void {
+  if (res.headersSent) return;
+  res.writeHead(200, { ...SSE_HEADERS, ...CORS_HEADERS, 'X-Run-Id': runId });
+  res.flushHeaders();
+}
+
+function header(req: IncomingMessage, name: string): string | null {
+  const v = req.headers[name];
+  return typeof v === 'string' && v.length > 0 ? v : null;
+}
+
+function internalError(error: unknown, logger: Logger): OpenAIError {
+  logger.error({ err: error }, 'unhandled gateway error');
+  return new OpenAIError(500, 'The server had an error while processing your request.', 'server_error', 'internal_error');
+}
+
+function completionResult(event: RunEvent, acc: CompletionAccumulator, runId: string, request: ChatCompletionRequest, created: number) {
+  switch (event.t) {
+    case 'finish':
+      return acc.build(`chatcmpl-${runId}`, request.model, created, event.reason, event.usage);
+    case 'background':
+      return acc.build(`chatcmpl-${runId}`, request.model, created, 'stop', { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 });
+    case 'error':
+      return new OpenAIError(event.status, event.message, event.type, event.code);
+    case 'start':
+    case 'text':
+    case 'reasoning':
+    case 'tool':
+      return null;
+  }
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

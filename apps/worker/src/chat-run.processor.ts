@@ -1,0 +1,192 @@
+import {
+  type ChatRunJob,
+  chatRunJobSchema,
+  type ModelCatalog,
+  type RunEvent,
+  type SwitchboardConfig,
+  type ToolCall,
+  type Usage,
+} from '@switchboard/contracts';
+import { type CallOptions, emptyUsage, ProviderError } from '@switchboard/providers';
+import { lastRunEventSeq, type Redis, type RedisKeys, RunEventWriter, RunFencedError } from '@switchboard/queue';
+import { type Job, UnrecoverableError } from 'bullmq';
+import type { Logger } from 'pino';
+import { resolveTarget, RouteError } from './model-router.js';
+import type { ProviderRegistry } from './provider-registry.js';
+import type { RunOutcome, RunRecorder } from './run-recorder.js';
+
+/** The abort reason a draining worker gives its remaining runs. */
+export const WORKER_SHUTDOWN = 'worker shutting down';
+
+export interface ChatRunDeps {
+  config: SwitchboardConfig;
+  catalog: ModelCatalog;
+  registry: ProviderRegistry;
+  recorder: RunRecorder | null;
+  redis: Redis;
+  keys: RedisKeys;
+  logger: Logger;
+  /** Runs this process holds, so a cancel message can abort the right one. */
+  active: Map<string, AbortController>;
+}
+
+/**
+ * Runs one chat completion: resolve the model, stream its parts into the run's events, record the result.
+ * Failures end the run with a terminal `error` event (so no client waits forever) unless BullMQ will retry it
+ * and nothing has been streamed yet.
+ */
+export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, signal?: AbortSignal): Promise<void> {
+  const { config, redis, keys, logger } = deps;
+  const parsed = chatRunJobSchema.safeParse(job.data);
+  if (!parsed.success) throw new UnrecoverableError(`invalid run.chat payload: ${parsed.error.message}`);
+  const data = parsed.data;
+  const attempt = job.attemptsMade + 1;
+  const maxAttempts = job.opts.attempts ?? 1;
+  const log = logger.child({ runId: data.runId, jobId: job.id, attempt });
+  const lastSeq = attempt > 1 ? await lastRunEventSeq(redis, keys, data.runId) : 0;
+  const writer = new RunEventWriter(redis, keys, data.runId, lastSeq, config.queue.events_ttl_seconds);
+
+  const abort = new AbortController();
+  deps.active.set(data.runId, abort);
+  const onBullAbort = (): void => abort.abort(signal?.reason ?? 'cancelled');
+  signal?.addEventListener('abort', onBullAbort, { once: true });
+
+  const startedAt = new Date();
+  let text = '';
+  const toolCalls: ToolCall[] = [];
+  let usage: Usage = emptyUsage();
+  let finishReason: string | null = null;
+  let ttftMs: number | null = null;
+  let provider = 'none';
+  let model = data.request.model;
+  let agentName: string | null = null;
+  let streamed = false;
+
+  const emit = (event: RunEvent): void => {
+    writer.append(event);
+  };
+  const outcome = (status: RunOutcome['status'], error: string | null): RunOutcome => ({
+    status,
+    provider,
+    model,
+    agentName,
+    attempt,
+    text,
+    toolCalls,
+    finishReason,
+    usage,
+    error,
+    startedAt,
+    latencyMs: Date.now() - startedAt.getTime(),
+    ttftMs,
+  });
+
+  try {
+    const target = resolveTarget(config, deps.catalog, data.request.model);
+    provider = target.provider;
+    model = target.model;
+    agentName = target.agent?.name ?? null;
+    const languageModel = deps.registry.get(target.provider, target.model);
+    emit({ t: 'start', provider, model, attempt });
+    const { stream } = await languageModel.doStream(callOptions(data, target.agent?.system_prompt, abort.signal));
+    for await (const part of stream) {
+      switch (part.type) {
+        case 'text-delta':
+          if (ttftMs === null) ttftMs = Date.now() - startedAt.getTime();
+          streamed = true;
+          text += part.delta;
+          emit({ t: 'text', d: part.delta });
+          break;
+        case 'tool-call-delta': {
+          if (ttftMs === null) ttftMs = Date.now() - startedAt.getTime();
+          streamed = true;
+          let call = toolCalls[part.index];
+          if (!call) call = toolCalls[part.index] = { id: part.id ?? '', type: 'function', function: { name: part.name ?? '', arguments: '' } };
+          if (part.id) call.id = part.id;
+          if (part.name) call.function.name = part.name;
+          call.function.arguments += part.argumentsDelta ?? '';
+          emit({ t: 'tool', i: part.index, id: part.id, name: part.name, args: part.argumentsDelta });
+          break;
+        }
+        case 'finish':
+          usage = part.usage;
+          finishReason = part.finishReason;
+          emit({ t: 'finish', reason: part.finishReason, usage: part.usage });
+          break;
+        case 'error':
+          throw part.error;
+      }
+    }
+    if (finishReason === null) {
+      finishReason = toolCalls.length ? 'tool_calls' : 'stop';
+      emit({ t: 'finish', reason: finishReason as 'stop' | 'tool_calls', usage });
+    }
+    await writer.flush();
+    await deps.recorder?.record(data, outcome('succeeded', null));
+  } catch (error) {
+    if (error instanceof RunFencedError) {
+      log.warn('another attempt owns this run now; stopping');
+      throw new UnrecoverableError(error.message);
+    }
+    if (abort.signal.aborted && abort.signal.reason === WORKER_SHUTDOWN) {
+      // Not the client's wish: hand the run back so another worker continues it from the last event.
+      await writer.flush().catch(() => undefined);
+      throw new Error('worker shut down during the run', { cause: error });
+    }
+    const cancelled = abort.signal.aborted;
+    const retryable = !cancelled && error instanceof ProviderError && error.details.isRetryable;
+    if (retryable && !streamed && attempt < maxAttempts) {
+      log.warn({ err: error }, 'provider failed before answering; the run will be retried');
+      await writer.flush().catch(() => undefined);
+      throw error;
+    }
+    const failure = describeFailure(error, cancelled);
+    log[cancelled ? 'info' : 'error']({ err: cancelled ? undefined : error, code: failure.code }, 'run ended without an answer');
+    try {
+      emit({ t: 'error', ...failure });
+      await writer.flush();
+    } catch (writeError) {
+      log.error({ err: writeError }, 'could not write the terminal event');
+    }
+    await deps.recorder?.record(data, outcome(cancelled ? 'cancelled' : 'failed', failure.message)).catch((e: unknown) => {
+      log.error({ err: e }, 'could not record the failed run');
+    });
+    if (!cancelled) throw new UnrecoverableError(failure.message);
+  } finally {
+    deps.active.delete(data.runId);
+    signal?.removeEventListener('abort', onBullAbort);
+  }
+}
+
+function describeFailure(error: unknown, cancelled: boolean): { status: number; message: string; type: string; code: string | null } {
+  if (cancelled) return { status: 499, message: 'The run was cancelled.', type: 'cancelled', code: 'cancelled' };
+  if (error instanceof RouteError) return { status: 404, message: error.message, type: 'invalid_request_error', code: 'model_not_found' };
+  if (error instanceof ProviderError) {
+    const status = error.details.status ?? 502;
+    return {
+      status: status >= 500 || status === 429 ? 502 : status,
+      message: `Provider \`${error.details.provider}\` failed: ${error.message}`,
+      type: status === 400 ? 'invalid_request_error' : 'upstream_error',
+      code: error.details.isRetryable ? 'provider_unavailable' : 'provider_error',
+    };
+  }
+  return { status: 500, message: 'The worker failed while running this request.', type: 'server_error', code: 'internal_error' };
+}
+
+function callOptions(data: ChatRunJob, systemPrompt: string | undefined, abortSignal: AbortSignal): CallOptions {
+  const r = data.request;
+  const messages = systemPrompt ? [{ role: 'system' as const, content: systemPrompt }, ...r.messages] : r.messages;
+  const options: CallOptions = { messages, abortSignal };
+  const maxTokens = r.max_completion_tokens ?? r.max_tokens;
+  if (maxTokens != null) options.maxTokens = maxTokens;
+  if (r.temperature != null) options.temperature = r.temperature;
+  if (r.top_p != null) options.topP = r.top_p;
+  if (r.stop != null) options.stop = typeof r.stop === 'string' ? [r.stop] : r.stop;
+  if (r.seed != null) options.seed = r.seed;
+  if (r.presence_penalty != null) options.presencePenalty = r.presence_penalty;
+  if (r.frequency_penalty != null) options.frequencyPenalty = r.frequency_penalty;
+  if (r.tools?.length) options.tools = r.tools;
+  if (r.tool_choice != null) options.toolChoice = r.tool_choice;
+  if (r.response_format != null) options.responseFormat = r.response_format;
+  return options;
+}

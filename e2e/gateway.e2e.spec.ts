@@ -1,0 +1,230 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { type FakeRequest, type FakeReply, type FakeUpstream, startFakeUpstream } from '@switchboard/testing';
+import OpenAI from 'openai';
+import { request as httpRequest } from 'node:http';
+import { cleanUp, type PlatformProcess, startPlatformProcess } from './platform-process.js';
+
+const KEY = 'sb-e2e-shared-key';
+let upstream: FakeUpstream;
+let platform: PlatformProcess;
+let client: OpenAI;
+let gw: string;
+
+/** Scripts the upstream by the last user message, so concurrent tests never share a reply. */
+const script = (req: FakeRequest): FakeReply => {
+  const body = req.body as { messages: { role: string; content: string }[] };
+  const last = body.messages.at(-1)?.content ?? '';
+  const [cmd, arg] = last.split(':');
+  switch (cmd) {
+    case 'deltas':
+      return { type: 'completion', chunks: Array.from({ length: Number(arg) }, (_, i) => `t${i} `) };
+    case 'echo':
+      return { type: 'completion', chunks: [...last].map((c) => c) };
+    case 'tool':
+      return { type: 'completion', toolCalls: [{ name: 'get_weather', arguments: '{"city":"Paris","unit":"c"}', argumentDeltas: 4 }] };
+    case 'slow':
+      return { type: 'completion', chunks: Array.from({ length: 40 }, (_, i) => `s${i} `), deltaDelayMs: Number(arg) };
+    case 'silent':
+      return { type: 'completion', chunks: ['after ', 'silence'], firstDeltaDelayMs: Number(arg) };
+    default:
+      return { type: 'completion', chunks: ['Hello', ' from', ' upstream.'] };
+  }
+};
+
+beforeAll(async () => {
+  upstream = await startFakeUpstream({ reply: script, models: ['m1'] });
+  platform = await startPlatformProcess({
+    configYaml: ({ dir, prefix }) => `
+server: { host: 127.0.0.1, gateway_port: 0, api_port: 0, worker_port: 0, heartbeat_ms: 200, body_limit_mb: 0.05 }
+redis: { url: redis://127.0.0.1:6379, prefix: ${prefix} }
+data_dir: ${dir}/data
+auth: { api_key: ${KEY} }
+providers:
+  - { name: fake, type: openai-compatible, base_url: ${upstream.url}, api_key: upstream-secret, models: [m1] }
+auto_pick: { priority: [fake] }
+rate_limit: { requests_per_minute: 100000 }
+agents:
+  - { name: helper, model: fake/m1, system_prompt: You help. }
+queue: { concurrency: 64 }
+`,
+  });
+  gw = platform.urls.gateway!;
+  client = new OpenAI({ baseURL: `${gw}/v1`, apiKey: KEY, maxRetries: 0 });
+}, 60000);
+
+afterAll(async () => {
+  await platform?.stop();
+  await cleanUp(platform);
+  await upstream?.close();
+});
+
+async function streamText(model: string, content: string, extra: Record<string, unknown> = {}) {
+  const stream = await client.chat.completions.create({ model, messages: [{ role: 'user', content }], stream: true, ...extra });
+  const chunks = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  return chunks;
+}
+
+describe('gateway end to end (built apps, real Redis, fake upstream over HTTP)', () => {
+  it('lists agents, provider models and auto', async () => {
+    const ids = (await client.models.list()).data.map((m) => m.id);
+    expect(ids).toEqual(expect.arrayContaining(['helper', 'fake/m1', 'auto']));
+  });
+
+  it('answers a non-streaming request with one chat.completion', async () => {
+    const res = await client.chat.completions.create({ model: 'fake/m1', messages: [{ role: 'user', content: 'hi' }] }).withResponse();
+    const completion = res.data;
+    expect(completion.object).toBe('chat.completion');
+    expect(completion.choices[0]!.message.content).toBe('Hello from upstream.');
+    expect(completion.choices[0]!.finish_reason).toBe('stop');
+    expect(completion.usage?.completion_tokens).toBeGreaterThan(0);
+    expect(res.response.headers.get('x-run-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('streams many small deltas in order, then finishes, with no usage chunk unless asked', async () => {
+    const chunks = await streamText('fake/m1', 'deltas:300');
+    const text = chunks.map((c) => c.choices[0]?.delta.content ?? '').join('');
+    expect(text).toBe(Array.from({ length: 300 }, (_, i) => `t${i} `).join(''));
+    expect(chunks[0]!.choices[0]!.delta.role).toBe('assistant');
+    expect(chunks.at(-1)!.choices[0]!.finish_reason).toBe('stop');
+    expect(chunks.every((c) => c.object === 'chat.completion.chunk' && c.model === 'fake/m1')).toBe(true);
+    expect(chunks.some((c) => c.usage)).toBe(false);
+  });
+
+  it('sends the usage chunk (empty choices) when stream_options.include_usage asks', async () => {
+    const chunks = await streamText('fake/m1', 'deltas:5', { stream_options: { include_usage: true } });
+    const last = chunks.at(-1)!;
+    expect(last.choices).toEqual([]);
+    expect(last.usage).toEqual({ prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 });
+  });
+
+  it('streams a tool call with index on every delta and finish_reason tool_calls', async () => {
+    const chunks = await streamText('fake/m1', 'tool', {
+      tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: {} } } }],
+    });
+    const deltas = chunks.flatMap((c) => c.choices[0]?.delta.tool_calls ?? []);
+    expect(deltas.length).toBeGreaterThan(1);
+    expect(deltas.every((d) => d.index === 0)).toBe(true);
+    expect(deltas[0]!.id).toBeTruthy();
+    expect(deltas[0]!.function?.name).toBe('get_weather');
+    expect(deltas.map((d) => d.function?.arguments ?? '').join('')).toBe('{"city":"Paris","unit":"c"}');
+    expect(chunks.at(-1)!.choices[0]!.finish_reason).toBe('tool_calls');
+    const upstreamBody = upstream.requests.at(-1)!.body as { tools: unknown[] };
+    expect(upstreamBody.tools).toHaveLength(1);
+  });
+
+  it('runs 50 concurrent streams with no cross-talk', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 50 }, async (_, i) => {
+        const content = `echo:${i}:${'x'.repeat(i % 7)}`;
+        const chunks = await streamText('fake/m1', content);
+        return { content, text: chunks.map((c) => c.choices[0]?.delta.content ?? '').join('') };
+      }),
+    );
+    for (const r of results) expect(r.text).toBe(r.content);
+  });
+
+  it('cancels the run when the client aborts mid-stream, and serves the next request normally', async () => {
+    const controller = new AbortController();
+    const stream = await client.chat.completions.create(
+      { model: 'fake/m1', messages: [{ role: 'user', content: 'slow:50' }], stream: true },
+      { signal: controller.signal },
+    );
+    let got = 0;
+    await expect(
+      (async () => {
+        for await (const _ of stream) if (++got === 3) controller.abort();
+      })(),
+    ).rejects.toThrow();
+    // The worker aborts the upstream call: the fake sees its connection closed before the stream completed.
+    const slowReq = upstream.requests.filter((r) => (r.body as { messages: { content: string }[] }).messages.at(-1)?.content === 'slow:50').at(-1)!;
+    await expect(slowReq.outcome).resolves.toBe('closed-early');
+    const after = await client.chat.completions.create({ model: 'fake/m1', messages: [{ role: 'user', content: 'hi' }] });
+    expect(after.choices[0]!.message.content).toBe('Hello from upstream.');
+  });
+
+  it('resumes a run with Last-Event-ID, returning exactly the missing events', async () => {
+    const res = await fetch(`${gw}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ model: 'fake/m1', messages: [{ role: 'user', content: 'deltas:30' }], stream: true }),
+    });
+    const runId = res.headers.get('x-run-id')!;
+    const full = await res.text();
+    const events = [...full.matchAll(/^id: (\d+)\ndata: (.*)$/gm)].map((m) => ({ id: Number(m[1]), data: m[2]! }));
+    expect(events.length).toBeGreaterThan(30);
+    const cut = events[10]!.id;
+    const resumed = await fetch(`${gw}/v1/runs/${runId}/events`, { headers: { Authorization: `Bearer ${KEY}`, 'Last-Event-ID': String(cut) } });
+    expect(resumed.status).toBe(200);
+    const rest = [...(await resumed.text()).matchAll(/^id: (\d+)\ndata: (.*)$/gm)].map((m) => ({ id: Number(m[1]), data: m[2]! }));
+    expect(rest).toEqual(events.filter((e) => e.id > cut));
+    expect(full.trimEnd().endsWith('data: [DONE]')).toBe(true);
+  });
+
+  it('sends `: ping` heartbeats while the upstream is silent', async () => {
+    const res = await fetch(`${gw}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ model: 'fake/m1', messages: [{ role: 'user', content: 'silent:1100' }], stream: true }),
+    });
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const body = await res.text();
+    const beforeText = body.slice(0, body.indexOf('"content":"after "'));
+    expect((beforeText.match(/^: ping$/gm) ?? []).length).toBeGreaterThanOrEqual(3);
+    expect(body).toContain('"content":"silence"');
+  });
+
+  describe('bad input gets OpenAI-shaped errors', () => {
+    const post = async (body: string, headers: Record<string, string> = {}) => {
+      const res = await fetch(`${gw}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/json', ...headers },
+        body,
+      });
+      return { status: res.status, body: (await res.json()) as { error: { message: string; type: string; param: string | null; code: string | null } } };
+    };
+
+    it('malformed JSON -> 400', async () => {
+      const r = await post('{"model": "fake/m1", "messages": [');
+      expect(r.status).toBe(400);
+      expect(r.body.error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_json' });
+    });
+
+    it('schema errors -> 400 naming the parameter', async () => {
+      const r = await post(JSON.stringify({ model: 'fake/m1', messages: [{ role: 'wizard', content: 'x' }] }));
+      expect(r.status).toBe(400);
+      expect(r.body.error.type).toBe('invalid_request_error');
+      expect(r.body.error.param).toMatch(/^messages\[0\]/);
+      const missing = await post(JSON.stringify({ messages: [{ role: 'user', content: 'x' }] }));
+      expect(missing.status).toBe(400);
+      expect(missing.body.error.param).toBe('model');
+    });
+
+    it('unknown model -> 404 model_not_found, also through the SDK', async () => {
+      const r = await post(JSON.stringify({ model: 'nope/nothing', messages: [{ role: 'user', content: 'x' }] }));
+      expect(r.status).toBe(404);
+      expect(r.body.error.code).toBe('model_not_found');
+      await expect(client.chat.completions.create({ model: 'nope', messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    });
+
+    it('a body over the limit -> 413', async () => {
+      const r = await post(JSON.stringify({ model: 'fake/m1', messages: [{ role: 'user', content: 'x'.repeat(100_000) }] }));
+      expect(r.status).toBe(413);
+      expect(r.body.error.code).toBe('request_too_large');
+    });
+
+    it('missing or wrong key -> 401', async () => {
+      const none = await new Promise<number>((resolve, reject) => {
+        const req = httpRequest(`${gw}/v1/models`, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(none).toBe(401);
+      const wrong = new OpenAI({ baseURL: `${gw}/v1`, apiKey: 'sb-wrong', maxRetries: 0 });
+      await expect(wrong.models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+    });
+  });
+});

@@ -1,0 +1,100 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+
+export const repoRoot = path.resolve(import.meta.dirname, '..');
+const cliMain = path.join(repoRoot, 'apps/cli/dist/main.js');
+
+export interface PlatformProcess {
+  urls: Record<string, string>;
+  dir: string;
+  prefix: string;
+  child: ChildProcess;
+  output: () => string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/**
+ * Runs the BUILT platform (`switchboard start ...`, as a user would) in a child process, with a config written
+ * to a temp folder, a Redis key prefix of its own and free ports. Resolves once it printed its URLs.
+ */
+export async function startPlatformProcess(options: {
+  configYaml: (ctx: { dir: string; prefix: string }) => string;
+  app?: string;
+  env?: Record<string, string>;
+  prefix?: string;
+  dir?: string;
+}): Promise<PlatformProcess> {
+  const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), 'sb-e2e-'));
+  const prefix = options.prefix ?? `sbe2e-${randomUUID().slice(0, 8)}`;
+  const configPath = path.join(dir, `switchboard-${randomUUID().slice(0, 6)}.yaml`);
+  writeFileSync(configPath, options.configYaml({ dir, prefix }));
+  const child = spawn(process.execPath, [cliMain, 'start', options.app ?? 'all'], {
+    cwd: repoRoot,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      SWITCHBOARD_CONFIG: configPath,
+      LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'warn',
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const expected = options.app && options.app !== 'all' ? [options.app] : ['gateway', 'api', 'worker'];
+  const urls: Record<string, string> = {};
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`platform did not start in 30 s:\n${out}`)), 30000);
+    const check = (): void => {
+      for (const m of out.matchAll(/^(gateway|api|worker)\s+(http:\/\/\S+)$/gm)) urls[m[1]!] = m[2]!;
+      if (expected.every((a) => urls[a])) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`platform exited with ${code} before starting:\n${out}`));
+    });
+  });
+  return {
+    urls,
+    dir,
+    prefix,
+    child,
+    output: () => out,
+    stop: (signal = 'SIGTERM') =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve(child.exitCode);
+        const kill = setTimeout(() => child.kill('SIGKILL'), 15000);
+        child.once('exit', (code) => {
+          clearTimeout(kill);
+          resolve(code);
+        });
+        child.kill(signal);
+      }),
+  };
+}
+
+/** Deletes every Redis key under a test prefix and the temp folder. */
+export async function cleanUp(p: PlatformProcess | undefined, redisUrl = 'redis://127.0.0.1:6379'): Promise<void> {
+  if (!p) return;
+  const redis = new Redis(redisUrl);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${p.prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+    rmSync(p.dir, { recursive: true, force: true });
+  }
+}

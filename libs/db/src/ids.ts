@@ -1,0 +1,29 @@
+import { randomBytes } from 'node:crypto';
+
+let lastMs = 0;
+let counter = 0;
+
+/**
+ * Time-ordered ids (UUIDv7 layout): sortable by creation, and monotonic within one process even when many
+ * are made in the same millisecond, so `ORDER BY createdAt, id` is stable when timestamps tie.
+ */
+export function newId(): string {
+  let ms = Date.now();
+  if (ms <= lastMs) {
+    ms = lastMs;
+    counter++;
+    if (counter > 0xfff) {
+      ms = ++lastMs;
+      counter = 0;
+    }
+  } else {
+    lastMs = ms;
+    counter = 0;
+  }
+  const rand = randomBytes(8);
+  const hex = ms.toString(16).padStart(12, '0');
+  const seq = (0x7000 | counter).toString(16);
+  const variant = ((rand[0]! & 0x3f) | 0x80).toString(16).padStart(2, '0');
+  const tail = rand.subarray(1).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${seq}-${variant}${tail.slice(0, 2)}-${tail.slice(2, 14)}`;
+}

@@ -1,0 +1,122 @@
+/**
+ * The repository contracts. Only their implementations touch Prisma. Every backend (PGlite, PostgreSQL,
+ * MySQL/MariaDB) passes the same conformance suite against these interfaces.
+ * Owner scoping: methods that take `ownerKeyId` only see that owner's rows when it is a string; `undefined`
+ * means "any owner" (admins and internal callers).
+ */
+import type {
+  AgentRow,
+  ApiKeyRow,
+  ConversationRow,
+  MessageRow,
+  Page,
+  PageQuery,
+  ProviderCallRow,
+  RunRow,
+} from './entities.js';
+
+type Insert<T, Optional extends keyof T = never> = Omit<T, 'id' | 'createdAt' | 'updatedAt' | Optional> &
+  Partial<Pick<T, Optional>> & { id?: string };
+
+export type NewApiKey = Insert<
+  ApiKeyRow,
+  'rateLimitPerMinute' | 'budgetTokens' | 'budgetCost' | 'budgetPeriod' | 'spentTokens' | 'spentCost' | 'periodStartedAt' | 'lastUsedAt' | 'revokedAt'
+>;
+export type NewAgent = Insert<AgentRow, 'description' | 'systemPrompt' | 'tools' | 'budgets' | 'onBudgetExceeded' | 'source'>;
+export type NewConversation = Insert<ConversationRow, 'ownerKeyId' | 'agentId' | 'externalId' | 'title'>;
+export type NewMessage = Insert<MessageRow, 'toolCalls' | 'toolCallId' | 'runId' | 'promptTokens' | 'completionTokens'>;
+export type NewRun = Insert<
+  RunRow,
+  | 'conversationId' | 'agentId' | 'apiKeyId' | 'status' | 'mode' | 'provider' | 'providerModel' | 'attempt' | 'heartbeatAt'
+  | 'startedAt' | 'finishedAt' | 'promptTokens' | 'completionTokens' | 'cost' | 'finishReason' | 'error' | 'output'
+>;
+export type NewProviderCall = Insert<ProviderCallRow, 'ttftMs' | 'error' | 'cached'>;
+
+export interface ApiKeysRepository {
+  create(key: NewApiKey): Promise<ApiKeyRow>;
+  findByHash(hash: string): Promise<ApiKeyRow | null>;
+  get(id: string): Promise<ApiKeyRow | null>;
+  list(page: PageQuery): Promise<Page<ApiKeyRow>>;
+  update(id: string, patch: Partial<Omit<ApiKeyRow, 'id' | 'createdAt' | 'hash'>>): Promise<ApiKeyRow | null>;
+  /** Adds to the spend of the current period (atomically, safe under concurrent runs). */
+  addSpend(id: string, tokens: number, cost: number): Promise<void>;
+  delete(id: string): Promise<boolean>;
+  count(): Promise<number>;
+}
+
+export interface AgentsRepository {
+  create(agent: NewAgent): Promise<AgentRow>;
+  get(id: string): Promise<AgentRow | null>;
+  getByName(name: string): Promise<AgentRow | null>;
+  /** Ordered by name. */
+  list(): Promise<AgentRow[]>;
+  update(id: string, patch: Partial<Omit<AgentRow, 'id' | 'createdAt' | 'updatedAt'>>): Promise<AgentRow | null>;
+  delete(id: string): Promise<boolean>;
+  /** Inserts or updates the config-defined agents by name in one transaction; leaves `api` agents alone. */
+  seedFromConfig(agents: NewAgent[]): Promise<void>;
+}
+
+export interface ConversationsRepository {
+  create(conversation: NewConversation): Promise<ConversationRow>;
+  get(id: string, ownerKeyId?: string | null): Promise<ConversationRow | null>;
+  findByExternalId(ownerKeyId: string | null, externalId: string): Promise<ConversationRow | null>;
+  /** Newest first (updatedAt desc, id desc as the tiebreaker). */
+  list(ownerKeyId: string | null | undefined, page: PageQuery): Promise<Page<ConversationRow>>;
+  rename(id: string, title: string, ownerKeyId?: string | null): Promise<ConversationRow | null>;
+  /** Deletes the conversation and its messages. */
+  delete(id: string, ownerKeyId?: string | null): Promise<boolean>;
+}
+
+export interface MessagesRepository {
+  /** Appends in the given order (ordering is stable even when createdAt ties) and touches the conversation. */
+  append(conversationId: string, messages: Omit<NewMessage, 'conversationId'>[]): Promise<MessageRow[]>;
+  /** Oldest first (createdAt asc, id asc as the tiebreaker). */
+  list(conversationId: string, page: PageQuery): Promise<Page<MessageRow>>;
+}
+
+export interface RunsRepository {
+  create(run: NewRun): Promise<RunRow>;
+  get(id: string, ownerKeyId?: string | null): Promise<RunRow | null>;
+  update(id: string, patch: Partial<Omit<RunRow, 'id' | 'createdAt' | 'updatedAt'>>): Promise<RunRow | null>;
+  heartbeat(id: string, at: Date): Promise<void>;
+  /** Runs in `running` or `background` whose heartbeat is older than `before`. */
+  findStale(before: Date, limit: number): Promise<RunRow[]>;
+  listByConversation(conversationId: string): Promise<RunRow[]>;
+}
+
+export interface ProviderCallsRepository {
+  create(call: NewProviderCall): Promise<ProviderCallRow>;
+  listByRun(runId: string): Promise<ProviderCallRow[]>;
+}
+
+/** What a worker writes when a run ends, in one transaction (one round trip on the hot path). */
+export interface CompletedRunRecord {
+  run: NewRun & { id: string };
+  /** Created when the run had none yet; then its id is used for the messages. */
+  conversation?: NewConversation & { id: string };
+  messages: NewMessage[];
+  providerCalls: NewProviderCall[];
+  /** Spend to add to the API key's current period. */
+  spend?: { apiKeyId: string; tokens: number; cost: number };
+}
+
+export interface Repositories {
+  apiKeys: ApiKeysRepository;
+  agents: AgentsRepository;
+  conversations: ConversationsRepository;
+  messages: MessagesRepository;
+  runs: RunsRepository;
+  providerCalls: ProviderCallsRepository;
+  /** Upserts the run (by id) and writes everything else of a finished run atomically. */
+  recordRun(record: CompletedRunRecord): Promise<void>;
+}
+
+export type DatabaseKind = 'pglite' | 'postgresql' | 'mysql';
+
+/** An open database: repositories plus lifecycle. Made by `openDatabase(url)`. */
+export interface Database extends Repositories {
+  readonly kind: DatabaseKind;
+  /** Cheap liveness query for /readyz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,42 @@
+import { chatRunJobSchema, watchdogJobSchema } from '@switchboard/contracts';
+import type { z } from 'zod';
+
+/**
+ * The job catalog: every job Switchboard runs, its queue, its payload schema and its retry policy.
+ * Workers must register exactly one handler per entry (see `assertHandlers`), so a job type can never be
+ * enqueued without someone to run it.
+ */
+export const jobCatalog = {
+  'run.chat': {
+    queue: 'runs',
+    schema: chatRunJobSchema,
+    /** Attempts come from config (queue.attempts); retries continue the partial answer, never repeat it. */
+    backoffMs: 500,
+  },
+  'watchdog.scan': {
+    queue: 'maintenance',
+    schema: watchdogJobSchema,
+    backoffMs: 1000,
+  },
+} as const satisfies Record<string, { queue: string; schema: z.ZodType; backoffMs: number }>;
+
+export type JobName = keyof typeof jobCatalog;
+export type JobPayload<N extends JobName> = z.output<(typeof jobCatalog)[N]['schema']>;
+export type QueueName = (typeof jobCatalog)[JobName]['queue'];
+
+export const queueNames: readonly QueueName[] = [...new Set(Object.values(jobCatalog).map((j) => j.queue))];
+
+/** Throws when a handler map misses a catalog entry or names a job the catalog does not know. */
+export function assertHandlers(handlers: Record<string, unknown>, queue?: QueueName): void {
+  const expected = (Object.keys(jobCatalog) as JobName[]).filter((n) => !queue || jobCatalog[n].queue === queue);
+  const missing = expected.filter((n) => !(n in handlers));
+  const unknown = Object.keys(handlers).filter((n) => !expected.includes(n as JobName));
+  if (missing.length || unknown.length) {
+    throw new Error(
+      `job handlers do not match the job catalog${queue ? ` for queue ${queue}` : ''}: ` +
+        [missing.length ? `missing ${missing.join(', ')}` : '', unknown.length ? `unknown ${unknown.join(', ')}` : '']
+          .filter(Boolean)
+          .join('; '),
+    );
+  }
+}

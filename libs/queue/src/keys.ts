@@ -1,0 +1,25 @@
+/**
+ * Every Redis key and channel Switchboard uses, in one place, under one prefix (config redis.prefix), so
+ * several installs can share a Redis and tests can run side by side.
+ */
+export interface RedisKeys {
+  prefix: string;
+  /** The run's event stream (XADD with ids 0-<seq>). */
+  runEvents(runId: string): string;
+  /** Pub/sub channel carrying each event as it is appended, for live subscribers. */
+  runChannel(runId: string): string;
+  /** Channel on which gateways and the API ask workers to cancel a run. */
+  cancelChannel(): string;
+  /** BullMQ's own key prefix. */
+  bullPrefix(): string;
+}
+
+export function redisKeys(prefix: string): RedisKeys {
+  return {
+    prefix,
+    runEvents: (runId) => `${prefix}:run:${runId}:ev`,
+    runChannel: (runId) => `${prefix}:run:${runId}`,
+    cancelChannel: () => `${prefix}:cancel`,
+    bullPrefix: () => `${prefix}:bull`,
+  };
+}

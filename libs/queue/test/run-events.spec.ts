@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { RunEvent } from '@switchboard/contracts';
+import { randomUUID } from 'node:crypto';
+import {
+  connectRedis,
+  createRedis,
+  lastRunEventSeq,
+  readRunEvents,
+  type Redis,
+  redisKeys,
+  RunEventHub,
+  RunEventWriter,
+  RunFencedError,
+} from '../src/index.js';
+
+const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const keys = redisKeys(`sbtest-${randomUUID().slice(0, 8)}`);
+let cmd: Redis;
+let sub: Redis;
+let hub: RunEventHub;
+
+const collect = (runId: string, afterSeq = 0): Promise<{ seq: number; event: RunEvent }[]> =>
+  new Promise((resolve, reject) => {
+    const got: { seq: number; event: RunEvent }[] = [];
+    hub.subscribe(
+      runId,
+      afterSeq,
+      (seq, event) => {
+        got.push({ seq, event });
+        if (event.t === 'finish' || event.t === 'error') resolve(got);
+      },
+      reject,
+    );
+  });
+
+const finish: RunEvent = { t: 'finish', reason: 'stop', usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 } };
+
+beforeAll(async () => {
+  cmd = createRedis(url, 'test-cmd');
+  sub = createRedis(url, 'test-sub');
+  await connectRedis(cmd, url);
+  await connectRedis(sub, url);
+  hub = new RunEventHub(sub, cmd, keys);
+});
+
+afterAll(async () => {
+  const leftovers = await cmd.keys(`${keys.prefix}:*`);
+  if (leftovers.length) await cmd.del(...leftovers);
+  cmd.disconnect();
+  sub.disconnect();
+});
+
+describe('run events', () => {
+  it('delivers events appended after subscribing, in order, ending at the terminal event', async () => {
+    const runId = randomUUID();
+    const done = collect(runId);
+    await new Promise((r) => setTimeout(r, 20));
+    const w = new RunEventWriter(cmd, keys, runId, 0, 60);
+    for (let i = 0; i < 100; i++) w.append({ t: 'text', d: `${i},` });
+    w.append(finish);
+    await w.flush();
+    const got = await done;
+    expect(got.map((g) => g.seq)).toEqual(Array.from({ length: 101 }, (_, i) => i + 1));
+    expect(got.slice(0, 100).map((g) => (g.event.t === 'text' ? g.event.d : '')).join('')).toBe(
+      Array.from({ length: 100 }, (_, i) => `${i},`).join(''),
+    );
+    expect(hub.openSubscriptions).toBe(0);
+    expect(await cmd.ttl(keys.runEvents(runId))).toBeGreaterThan(0);
+  });
+
+  it('catches up on events written before the subscription, and resumes after a given seq', async () => {
+    const runId = randomUUID();
+    const w = new RunEventWriter(cmd, keys, runId, 0, 60);
+    ['a', 'b', 'c'].forEach((d) => w.append({ t: 'text', d }));
+    await w.flush();
+    const all = collect(runId);
+    const resumed = collect(runId, 2);
+    w.append(finish);
+    await w.flush();
+    expect((await all).map((g) => g.seq)).toEqual([1, 2, 3, 4]);
+    expect((await resumed).map((g) => g.seq)).toEqual([3, 4]);
+    expect(await lastRunEventSeq(cmd, keys, runId)).toBe(4);
+    expect((await readRunEvents(cmd, keys, runId, 3)).map((e) => e.event.t)).toEqual(['finish']);
+  });
+
+  it('fences off a second writer that reuses seqs (a zombie attempt)', async () => {
+    const runId = randomUUID();
+    const a = new RunEventWriter(cmd, keys, runId, 0, 60);
+    a.append({ t: 'text', d: 'x' });
+    await a.flush();
+    const zombie = new RunEventWriter(cmd, keys, runId, 0, 60);
+    zombie.append({ t: 'text', d: 'again' });
+    await expect(zombie.flush()).rejects.toBeInstanceOf(RunFencedError);
+    const retry = new RunEventWriter(cmd, keys, runId, await lastRunEventSeq(cmd, keys, runId), 60);
+    retry.append({ t: 'text', d: 'y' });
+    await retry.flush();
+    expect((await readRunEvents(cmd, keys, runId, 0)).map((e) => (e.event.t === 'text' ? e.event.d : ''))).toEqual(['x', 'y']);
+  });
+
+  it('serves many concurrent runs without cross-talk over two connections', async () => {
+    const runs = Array.from({ length: 200 }, () => randomUUID());
+    const results = runs.map((r) => collect(r));
+    await Promise.all(
+      runs.map(async (runId) => {
+        const w = new RunEventWriter(cmd, keys, runId, 0, 60);
+        for (let i = 0; i < 5; i++) w.append({ t: 'text', d: `${runId}:${i}|` });
+        w.append(finish);
+        await w.flush();
+      }),
+    );
+    const got = await Promise.all(results);
+    got.forEach((events, i) => {
+      const text = events.map((g) => (g.event.t === 'text' ? g.event.d : '')).join('');
+      expect(text).toBe(Array.from({ length: 5 }, (_, j) => `${runs[i]}:${j}|`).join(''));
+    });
+    expect(hub.openSubscriptions).toBe(0);
+  });
+});
