@@ -24,7 +24,7 @@ const project = (dir) => ({
   // Sources import siblings with NodeNext's `.js` suffix and libs through their package name: point both at
   // the TypeScript sources so tests never depend on a stale build of a lib.
   moduleNameMapper: {
-    '^@switchboard/([a-z-]+)$': '<rootDir>/../../libs/$1/src/index.ts',
+    '^@switchboard/([a-z-]+)$': path.join(here, 'libs/$1/src/index.ts'),
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],

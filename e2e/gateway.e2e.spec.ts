@@ -131,11 +131,12 @@ describe('gateway end to end (built apps, real Redis, fake upstream over HTTP)',
       { signal: controller.signal },
     );
     let got = 0;
-    await expect(
-      (async () => {
-        for await (const _ of stream) if (++got === 3) controller.abort();
-      })(),
-    ).rejects.toThrow();
+    try {
+      for await (const _ of stream) if (++got === 3) controller.abort();
+    } catch {
+      // The SDK may end the iteration or throw an abort error; either way the client is gone.
+    }
+    expect(got).toBeLessThan(40);
     // The worker aborts the upstream call: the fake sees its connection closed before the stream completed.
     const slowReq = upstream.requests.filter((r) => (r.body as { messages: { content: string }[] }).messages.at(-1)?.content === 'slow:50').at(-1)!;
     await expect(slowReq.outcome).resolves.toBe('closed-early');

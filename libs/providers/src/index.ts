@@ -1,1 +1,8 @@
 export * from './language-model.js';
+export {
+  createOpenAICompatibleModel,
+  OpenAICompatibleLanguageModel,
+  type OpenAICompatibleDeps,
+} from './openai-compatible/openai-compatible.model.js';
+export { presets as openAICompatiblePresets, placeholderApiKey } from './openai-compatible/presets.js';
+export * from './llama-cpp/index.js';

@@ -1,0 +1,11 @@
+// The benchmark's upstream: the project's fake OpenAI-compatible server in its own process, answering every
+// request with the same pre-rendered stream. Prints its base URL on stdout.
+import { startFakeUpstream } from '@switchboard/testing';
+
+const deltas = Number(process.env.BENCH_DELTAS ?? 16);
+const upstream = await startFakeUpstream({
+  record: false,
+  reply: { type: 'completion', chunks: Array.from({ length: deltas }, (_, i) => `tok${i} `) },
+});
+console.log(upstream.url);
+process.on('SIGTERM', () => upstream.close().then(() => process.exit(0)));
