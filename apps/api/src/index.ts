@@ -1,1 +1,2 @@
-export const a = 1;
+export { createApiApp, createApiLogger, startApi, type RunningApi } from './api-app.js';
+export { type ApiDeps, type RedisPinger } from './api-deps.js';

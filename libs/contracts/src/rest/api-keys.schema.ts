@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { pageSchema, timestampSchema } from './pagination.schema.js';
 
 /**
- * API keys. The secret (`sb-` followed by 43 url-safe characters) is shown once, in the response that
- * creates it; only its sha256 and its first characters (`prefix`, to tell keys apart) are stored.
+ * API keys. The secret (`sb-` and 40 url-safe characters, made by `generateApiKey`) is shown once, in the
+ * response that creates it; only its sha256 and its first characters (`prefix`, to tell keys apart) are stored.
  */
 
 export const apiKeyRoles = ['admin', 'user'] as const;

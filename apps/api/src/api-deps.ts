@@ -1,0 +1,18 @@
+import { type SwitchboardConfig } from '@switchboard/contracts';
+import { type Database } from '@switchboard/db';
+import { type Logger } from 'pino';
+
+/** The slice of a Redis client the API uses; an ioredis `Redis` fits. */
+export interface RedisPinger {
+  ping(): Promise<string>;
+}
+
+/** Everything the API needs from outside: tests and the all-in-one start pass their own. */
+export interface ApiDeps {
+  config: SwitchboardConfig;
+  /** Owned by the caller: closing the app leaves it open. */
+  db: Database;
+  /** Checked by /readyz when given. */
+  redis?: RedisPinger;
+  logger?: Logger;
+}

@@ -1,0 +1,55 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  type ApiKeyDto,
+  type CreateApiKeyRequest,
+  type CreatedApiKeyDto,
+  generateApiKey,
+  type PageQueryParams,
+  type PageResponse,
+} from '@switchboard/contracts';
+import { type ApiKeysRepository } from '@switchboard/db';
+import { API_KEYS_REPOSITORY } from '../api.tokens.js';
+import { ApiError } from '../common/api-error.js';
+import { ApiKeyLookup } from '../auth/api-key-lookup.js';
+import { toApiKeyDto } from './api-key.mapper.js';
+
+@Injectable()
+export class ApiKeysService {
+  constructor(
+    @Inject(API_KEYS_REPOSITORY) private readonly keys: ApiKeysRepository,
+    private readonly lookup: ApiKeyLookup,
+  ) {}
+
+  /** The only response that ever carries the secret. */
+  async create(request: CreateApiKeyRequest): Promise<CreatedApiKeyDto> {
+    // The one key format of the platform (libs/contracts), so gateway, API and CLI accept each other's keys.
+    const { secret, prefix, hash } = generateApiKey();
+    const row = await this.keys.create({
+      name: request.name,
+      prefix,
+      hash,
+      role: request.role,
+      rateLimitPerMinute: request.rate_limit_per_minute ?? null,
+      budgetTokens: request.budget_tokens ?? null,
+      budgetCost: request.budget_cost ?? null,
+      budgetPeriod: request.budget_period ?? null,
+    });
+    this.lookup.invalidate(hash);
+    return { ...toApiKeyDto(row), key: secret };
+  }
+
+  async list(query: PageQueryParams): Promise<PageResponse<ApiKeyDto>> {
+    const page = await this.keys.list({ cursor: query.cursor ?? null, limit: query.limit });
+    return { data: page.items.map(toApiKeyDto), next_cursor: page.nextCursor };
+  }
+
+  /** Revoked keys stay listed (with `revoked_at`) so their spend remains on record; revoking twice is a no-op. */
+  async revoke(id: string): Promise<ApiKeyDto> {
+    const existing = await this.keys.get(id);
+    if (!existing) throw ApiError.notFound('API key', id);
+    const row = existing.revokedAt ? existing : await this.keys.update(id, { revokedAt: new Date() });
+    if (!row) throw ApiError.notFound('API key', id);
+    this.lookup.invalidate(row.hash);
+    return toApiKeyDto(row);
+  }
+}

@@ -1,0 +1,83 @@
+import { type DynamicModule, Module, type Provider } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { type SwitchboardConfig } from '@switchboard/contracts';
+import { type Database } from '@switchboard/db';
+import { type Logger } from 'pino';
+import { type RedisPinger } from './api-deps.js';
+import {
+  AGENTS_REPOSITORY,
+  API_CONFIG,
+  API_KEYS_REPOSITORY,
+  CONVERSATIONS_REPOSITORY,
+  DATABASE,
+  LOGGER,
+  MESSAGES_REPOSITORY,
+  REDIS,
+} from './api.tokens.js';
+import { AgentsController } from './agents/agents.controller.js';
+import { AgentsService } from './agents/agents.service.js';
+import { ApiKeysController } from './api-keys/api-keys.controller.js';
+import { ApiKeysService } from './api-keys/api-keys.service.js';
+import { ApiKeyLookup } from './auth/api-key-lookup.js';
+import { AuthGuard } from './auth/auth.guard.js';
+import { AuthService } from './auth/auth.service.js';
+import { ApiExceptionFilter } from './common/api-exception.filter.js';
+import { ConversationsController } from './conversations/conversations.controller.js';
+import { ConversationsService } from './conversations/conversations.service.js';
+import { MessagesController } from './conversations/messages.controller.js';
+import { MessagesService } from './conversations/messages.service.js';
+import { HealthController } from './health/health.controller.js';
+import { HealthService } from './health/health.service.js';
+import { MetricsController } from './metrics/metrics.controller.js';
+import { MetricsService } from './metrics/metrics.service.js';
+
+export interface ApiModuleDeps {
+  config: SwitchboardConfig;
+  db: Database;
+  redis: RedisPinger | undefined;
+  logger: Logger;
+  metrics: MetricsService;
+}
+
+/** The whole REST app in one module: it is small, and one list of its parts reads better than a module tree. */
+@Module({})
+export class ApiModule {
+  static register(deps: ApiModuleDeps): DynamicModule {
+    return {
+      module: ApiModule,
+      controllers: [HealthController, MetricsController, AgentsController, ConversationsController, MessagesController, ApiKeysController],
+      providers: [
+        ...externalProviders(deps),
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_FILTER, useClass: ApiExceptionFilter },
+        AuthService,
+        ApiKeyLookup,
+        AgentsService,
+        ConversationsService,
+        MessagesService,
+        ApiKeysService,
+        HealthService,
+      ],
+    };
+  }
+}
+
+/** What the caller hands in, and each repository of the database under its own token. */
+function externalProviders(deps: ApiModuleDeps): Provider[] {
+  const repository = (token: symbol, pick: (db: Database) => unknown): Provider => ({
+    provide: token,
+    useFactory: pick,
+    inject: [DATABASE],
+  });
+  return [
+    { provide: API_CONFIG, useValue: deps.config },
+    { provide: DATABASE, useValue: deps.db },
+    { provide: LOGGER, useValue: deps.logger },
+    { provide: MetricsService, useValue: deps.metrics },
+    ...(deps.redis ? [{ provide: REDIS, useValue: deps.redis }] : []),
+    repository(AGENTS_REPOSITORY, (db) => db.agents),
+    repository(CONVERSATIONS_REPOSITORY, (db) => db.conversations),
+    repository(MESSAGES_REPOSITORY, (db) => db.messages),
+    repository(API_KEYS_REPOSITORY, (db) => db.apiKeys),
+  ];
+}

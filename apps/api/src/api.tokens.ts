@@ -1,0 +1,14 @@
+/**
+ * Injection tokens for what the app is given rather than builds: the config, the open database (and each
+ * repository of it, so a service injects only the one it uses), an optional Redis client, the logger.
+ */
+export const API_CONFIG = Symbol('API_CONFIG');
+export const DATABASE = Symbol('DATABASE');
+export const REDIS = Symbol('REDIS');
+export const LOGGER = Symbol('LOGGER');
+export const API_METRICS = Symbol('API_METRICS');
+
+export const AGENTS_REPOSITORY = Symbol('AGENTS_REPOSITORY');
+export const CONVERSATIONS_REPOSITORY = Symbol('CONVERSATIONS_REPOSITORY');
+export const MESSAGES_REPOSITORY = Symbol('MESSAGES_REPOSITORY');
+export const API_KEYS_REPOSITORY = Symbol('API_KEYS_REPOSITORY');

@@ -1,0 +1,74 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject } from '@nestjs/common';
+import { type ApiErrorBody } from '@switchboard/contracts';
+import { type FastifyReply, type FastifyRequest } from 'fastify';
+import { type Logger } from 'pino';
+import { LOGGER } from '../api.tokens.js';
+import { ApiError, errorTypeForStatus, isNamedError } from './api-error.js';
+
+/**
+ * The one place errors become responses. Every error leaves as `{ error: { message, type, details? } }`;
+ * only messages we wrote (or Fastify's own 4xx wording) reach the client, never a stack or a driver message.
+ */
+@Catch()
+export class ApiExceptionFilter implements ExceptionFilter {
+  constructor(@Inject(LOGGER) private readonly logger: Logger) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const reply = http.getResponse<FastifyReply>();
+    const request = http.getRequest<FastifyRequest>();
+    const error = toApiError(exception);
+    if (error.status >= 500) {
+      this.logger.error({ err: exception, reqId: request.id }, 'request failed');
+    }
+    const body: ApiErrorBody = {
+      error: { message: error.message, type: error.type, ...(error.details ? { details: error.details } : {}) },
+    };
+    void reply.status(error.status).header('content-type', 'application/json; charset=utf-8').send(body);
+  }
+}
+
+export function toApiError(exception: unknown): ApiError {
+  if (exception instanceof ApiError) return exception;
+  if (exception instanceof HttpException) {
+    // Nest also wraps Fastify's body parser errors (bad JSON, too large) in HttpExceptions.
+    const status = exception.getStatus();
+    return new ApiError(status, errorTypeForStatus(status), status === 413 ? BODY_TOO_LARGE : httpExceptionMessage(exception));
+  }
+  if (isNamedError(exception, 'ConflictError')) return ApiError.conflict('The request conflicts with an existing resource');
+  if (isNamedError(exception, 'NotFoundError')) return new ApiError(404, 'not_found_error', 'Resource not found');
+  // libs/db writes these messages for people and keeps driver details out of them.
+  if (isNamedError(exception, 'InvalidCursorError')) return ApiError.badRequest(exception.message, [{ path: 'cursor', message: exception.message }]);
+  if (isNamedError(exception, 'InvalidDataError')) return ApiError.badRequest(exception.message);
+  const fastifyStatus = clientErrorStatus(exception);
+  if (fastifyStatus !== undefined) {
+    return new ApiError(fastifyStatus, errorTypeForStatus(fastifyStatus), fastifyMessage(exception as Error, fastifyStatus));
+  }
+  return new ApiError(500, 'server_error', 'Internal server error');
+}
+
+function httpExceptionMessage(exception: HttpException): string {
+  const response = exception.getResponse();
+  if (typeof response === 'string') return response;
+  if (typeof response === 'object' && response !== null && 'message' in response) {
+    const { message } = response as { message: unknown };
+    if (typeof message === 'string') return message;
+    if (Array.isArray(message)) return message.join('; ');
+  }
+  return exception.message;
+}
+
+/** Fastify's body parsing errors (bad JSON, too large, wrong media type) carry a 4xx `statusCode`. */
+function clientErrorStatus(exception: unknown): number | undefined {
+  if (!(exception instanceof Error) || !('statusCode' in exception)) return undefined;
+  const { statusCode } = exception as { statusCode: unknown };
+  return typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500 ? statusCode : undefined;
+}
+
+const BODY_TOO_LARGE = 'Request body is larger than the configured limit (server.body_limit_mb)';
+
+function fastifyMessage(exception: Error, status: number): string {
+  if (status === 413) return BODY_TOO_LARGE;
+  if (exception instanceof SyntaxError || /JSON/i.test(exception.message)) return 'Request body is not valid JSON';
+  return exception.message;
+}
