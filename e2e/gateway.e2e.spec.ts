@@ -14,7 +14,7 @@ let gw: string;
 const script = (req: FakeRequest): FakeReply => {
   const body = req.body as { messages: { role: string; content: string }[] };
   const last = body.messages.at(-1)?.content ?? '';
-  const [cmd, arg] = last.split(':');
+  const [cmd = '', arg] = last.split(':');
   switch (cmd) {
     case 'deltas':
       return { type: 'completion', chunks: Array.from({ length: Number(arg) }, (_, i) => `t${i} `) };

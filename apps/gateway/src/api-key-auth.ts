@@ -9,6 +9,8 @@ export interface Principal {
   rateLimitPerMinute: number | null;
 }
 
+const anonymous: Principal = { keyId: null, role: 'user', rateLimitPerMinute: null };
+
 interface CacheEntry {
   principal: Principal | null;
   expires: number;
@@ -41,7 +43,8 @@ export class ApiKeyAuth {
   /** Resolves to the principal, or null when the token is missing or wrong. */
   async authenticate(authorization: string | undefined): Promise<Principal | null> {
     const token = authorization?.startsWith('Bearer ') ? authorization.slice(7).trim() : undefined;
-    if (!token) return (await this.isOpen()) ? { keyId: null, role: 'user', rateLimitPerMinute: null } : null;
+    // An open install accepts any token: clients such as Open WebUI always send one.
+    if (!token || (!this.keys && (await this.isOpen()))) return (await this.isOpen()) ? anonymous : null;
     if (this.adminKey && equal(token, this.adminKey)) return { keyId: null, role: 'admin', rateLimitPerMinute: null };
     if (this.sharedKey && equal(token, this.sharedKey)) return { keyId: null, role: 'user', rateLimitPerMinute: null };
     if (!this.keys) return null;
@@ -51,7 +54,11 @@ export class ApiKeyAuth {
     if (hit && hit.expires > now) return hit.principal;
     const row = await this.keys.findByHash(hash);
     const principal =
-      row && !row.revokedAt ? { keyId: row.id, role: row.role, rateLimitPerMinute: row.rateLimitPerMinute } : null;
+      row && !row.revokedAt
+        ? { keyId: row.id, role: row.role, rateLimitPerMinute: row.rateLimitPerMinute }
+        : (await this.isOpen())
+          ? anonymous
+          : null;
     if (this.cache.size >= this.maxEntries) this.cache.clear();
     this.cache.set(hash, { principal, expires: now + this.ttlMs });
     return principal;
