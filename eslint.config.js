@@ -39,6 +39,24 @@ export default tseslint.config(
     },
   },
   {
+    // Tests of a lib may use libs/testing (fake upstreams, fixtures, the test model); the lib's code may not.
+    files: ['libs/*/test/**/*.ts', 'libs/*/src/**/*.spec.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          allow: [],
+          banTransitiveDependencies: false,
+          enforceBuildableLibDependency: false,
+          depConstraints: [
+            { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib', 'type:testing'] },
+            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:lib', 'type:testing'] },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // NestJS injects by the constructor's parameter types, which need runtime (value) imports.
     files: ['apps/api/**/*.ts'],
     rules: { '@typescript-eslint/consistent-type-imports': 'off' },
