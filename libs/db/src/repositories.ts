@@ -1,8 +1,11 @@
 /**
  * The repository contracts. Only their implementations touch Prisma. Every backend (PGlite, PostgreSQL,
  * MySQL/MariaDB) passes the same conformance suite against these interfaces.
- * Owner scoping: methods that take `ownerKeyId` only see that owner's rows when it is a string; `undefined`
- * means "any owner" (admins and internal callers).
+ * Owner scoping: methods that take `ownerKeyId` only see that owner's rows when it is a string; `null` means
+ * "rows without an owner" only; `undefined` means "any owner" (admins and internal callers).
+ * Errors (exported from errors.ts): a unique violation is a ConflictError (409), a missing row that a write
+ * points at is a NotFoundError (404), a foreign cursor is an InvalidCursorError and a value too long for its
+ * column an InvalidDataError (400). Methods that return `T | null` or `boolean` report "not found" that way.
  */
 import type {
   AgentRow,
@@ -34,11 +37,16 @@ export type NewProviderCall = Insert<ProviderCallRow, 'ttftMs' | 'error' | 'cach
 
 export interface ApiKeysRepository {
   create(key: NewApiKey): Promise<ApiKeyRow>;
+  /** Reads show the spend of the current period: a key whose period ended reads as spentTokens/spentCost 0. */
   findByHash(hash: string): Promise<ApiKeyRow | null>;
   get(id: string): Promise<ApiKeyRow | null>;
+  /** Newest first (createdAt desc, id desc). */
   list(page: PageQuery): Promise<Page<ApiKeyRow>>;
   update(id: string, patch: Partial<Omit<ApiKeyRow, 'id' | 'createdAt' | 'hash'>>): Promise<ApiKeyRow | null>;
-  /** Adds to the spend of the current period (atomically, safe under concurrent runs). */
+  /**
+   * Adds to the spend of the current period (atomically, safe under concurrent runs). With a `budgetPeriod`,
+   * the first spend after the period ended (UTC day or month) restarts the counters. A missing key is ignored.
+   */
   addSpend(id: string, tokens: number, cost: number): Promise<void>;
   delete(id: string): Promise<boolean>;
   count(): Promise<number>;
@@ -68,7 +76,10 @@ export interface ConversationsRepository {
 }
 
 export interface MessagesRepository {
-  /** Appends in the given order (ordering is stable even when createdAt ties) and touches the conversation. */
+  /**
+   * Appends in the given order (ordering is stable even when createdAt ties) and touches the conversation.
+   * Ids, when given, must come from newId() in the same order. NotFoundError for a missing conversation.
+   */
   append(conversationId: string, messages: Omit<NewMessage, 'conversationId'>[]): Promise<MessageRow[]>;
   /** Oldest first (createdAt asc, id asc as the tiebreaker). */
   list(conversationId: string, page: PageQuery): Promise<Page<MessageRow>>;
@@ -79,20 +90,25 @@ export interface RunsRepository {
   get(id: string, ownerKeyId?: string | null): Promise<RunRow | null>;
   update(id: string, patch: Partial<Omit<RunRow, 'id' | 'createdAt' | 'updatedAt'>>): Promise<RunRow | null>;
   heartbeat(id: string, at: Date): Promise<void>;
-  /** Runs in `running` or `background` whose heartbeat is older than `before`. */
+  /** Runs in `running` or `background` whose heartbeat (or last update, if none yet) is older than `before`. */
   findStale(before: Date, limit: number): Promise<RunRow[]>;
+  /** Oldest first. */
   listByConversation(conversationId: string): Promise<RunRow[]>;
 }
 
 export interface ProviderCallsRepository {
   create(call: NewProviderCall): Promise<ProviderCallRow>;
+  /** In the order they were made. */
   listByRun(runId: string): Promise<ProviderCallRow[]>;
 }
 
 /** What a worker writes when a run ends, in one transaction (one round trip on the hot path). */
 export interface CompletedRunRecord {
   run: NewRun & { id: string };
-  /** Created when the run had none yet; then its id is used for the messages. */
+  /**
+   * Created when the run had none yet; then its id is used for the messages. If another run already created
+   * a conversation with the same owner and externalId, the record joins that one (its id is remapped).
+   */
   conversation?: NewConversation & { id: string };
   messages: NewMessage[];
   providerCalls: NewProviderCall[];
@@ -107,7 +123,10 @@ export interface Repositories {
   messages: MessagesRepository;
   runs: RunsRepository;
   providerCalls: ProviderCallsRepository;
-  /** Upserts the run (by id) and writes everything else of a finished run atomically. */
+  /**
+   * Upserts the run (by id: an existing row gets only the fields the record carries) and writes everything
+   * else of a finished run atomically; retried internally on a deadlock.
+   */
   recordRun(record: CompletedRunRecord): Promise<void>;
 }
 

@@ -1,0 +1,152 @@
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaMariaDb } from '@prisma/adapter-mariadb';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { mkdirSync } from 'node:fs';
+import pg from 'pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { type DatabaseTarget, parseDatabaseUrl, unavailable } from './database-url.js';
+import { DbError } from './errors.js';
+import { applyMigrations, type MigrateOptions } from './migrate.js';
+import { lockPgliteDir } from './pglite-lock.js';
+import { type AdapterFactory, createPrismaClient, type PrismaDb } from './prisma-client.js';
+import type { CompletedRunRecord, Database, DatabaseKind } from './repositories.js';
+import { PrismaAgentsRepository } from './repositories/agents.repository.js';
+import { PrismaApiKeysRepository } from './repositories/api-keys.repository.js';
+import { PrismaConversationsRepository } from './repositories/conversations.repository.js';
+import { PrismaMessagesRepository } from './repositories/messages.repository.js';
+import { PrismaProviderCallsRepository } from './repositories/provider-calls.repository.js';
+import { recordRun } from './repositories/record-run.js';
+import { PrismaRunsRepository } from './repositories/runs.repository.js';
+import { connectSession } from './sql-session.js';
+
+export interface OpenDatabaseOptions extends Pick<MigrateOptions, 'migrationsDir' | 'lockTimeoutMs'> {
+  /** Where embedded PGlite keeps its files (`<dataDir>/pglite`); default `.data`. Ignored for server URLs. */
+  dataDir?: string;
+  /** Apply pending migrations before returning (default true). */
+  migrate?: boolean;
+  /** Connections in the pool for PostgreSQL and MySQL (default 10). */
+  poolSize?: number;
+}
+
+/**
+ * Opens the database a DATABASE_URL names and returns its repositories:
+ * - `postgresql://` or `postgres://`: PostgreSQL through @prisma/adapter-pg;
+ * - `mysql://` or `mariadb://`: MySQL/MariaDB through @prisma/adapter-mariadb;
+ * - unset or empty: embedded PGlite with its files under `<dataDir>/pglite`; `memory://`: PGlite in memory.
+ * Connects (or fails with an error naming host:port and how to start the server) and applies pending
+ * migrations before it returns, unless `migrate: false`.
+ */
+export async function openDatabase(url: string | undefined, options: OpenDatabaseOptions = {}): Promise<Database> {
+  const target = parseDatabaseUrl(url, options);
+  const migrateNow = options.migrate !== false;
+
+  if (target.kind === 'pglite') {
+    let embedded: PGlite;
+    let unlock: () => void = () => undefined;
+    try {
+      if (target.dataDir) {
+        mkdirSync(target.dataDir, { recursive: true });
+        unlock = lockPgliteDir(target.dataDir);
+      }
+      embedded = await PGlite.create(target.dataDir ?? 'memory://');
+    } catch (error) {
+      unlock();
+      throw error instanceof DbError ? error : unavailable(target, error);
+    }
+    const release = async () => {
+      try {
+        await embedded.close();
+      } finally {
+        unlock();
+      }
+    };
+    try {
+      if (migrateNow) await applyMigrations(await connectSession(target, embedded), options);
+      const prisma = await createPrismaClient('pglite', new PrismaPGlite(embedded));
+      return new PrismaDatabase('pglite', prisma, target, release);
+    } catch (error) {
+      await release().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  // A raw connection first: it applies migrations (or just proves the server answers) with clear errors.
+  const session = await connectSession(target);
+  try {
+    if (migrateNow) await applyMigrations(session, { ...options, target });
+    else await session.query('SELECT 1');
+  } finally {
+    await session.close().catch(() => undefined);
+  }
+
+  const poolSize = options.poolSize ?? 10;
+  if (target.kind === 'postgresql') {
+    const pool = new pg.Pool({ connectionString: target.url, max: poolSize, connectionTimeoutMillis: 10_000 });
+    // Idle clients emit 'error' when the server drops them; the pool replaces them, so only keep the process alive.
+    pool.on('error', () => undefined);
+    const prisma = await connectPrisma('postgresql', new PrismaPg(pool), target).catch(async (error: unknown) => {
+      await pool.end().catch(() => undefined);
+      throw error;
+    });
+    return new PrismaDatabase('postgresql', prisma, target, () => pool.end());
+  }
+  const mariadbUrl = new URL(target.url);
+  if (!mariadbUrl.searchParams.has('connectionLimit')) mariadbUrl.searchParams.set('connectionLimit', String(poolSize));
+  const prisma = await connectPrisma('mysql', new PrismaMariaDb(mariadbUrl.toString()), target);
+  return new PrismaDatabase('mysql', prisma, target, async () => undefined);
+}
+
+async function connectPrisma(kind: DatabaseKind, adapter: AdapterFactory, target: DatabaseTarget): Promise<PrismaDb> {
+  const prisma = await createPrismaClient(kind, adapter);
+  try {
+    await prisma.$connect();
+  } catch (error) {
+    await prisma.$disconnect().catch(() => undefined);
+    throw unavailable(target, error);
+  }
+  return prisma;
+}
+
+class PrismaDatabase implements Database {
+  readonly apiKeys;
+  readonly agents;
+  readonly conversations;
+  readonly messages;
+  readonly runs;
+  readonly providerCalls;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    readonly kind: DatabaseKind,
+    private readonly prisma: PrismaDb,
+    private readonly target: DatabaseTarget,
+    private readonly release: () => Promise<void>,
+  ) {
+    this.apiKeys = new PrismaApiKeysRepository(prisma);
+    this.agents = new PrismaAgentsRepository(prisma);
+    this.conversations = new PrismaConversationsRepository(prisma);
+    this.messages = new PrismaMessagesRepository(prisma);
+    this.runs = new PrismaRunsRepository(prisma);
+    this.providerCalls = new PrismaProviderCallsRepository(prisma);
+  }
+
+  recordRun(record: CompletedRunRecord): Promise<void> {
+    return recordRun(this.prisma, record);
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await this.prisma.$queryRawUnsafe('SELECT 1');
+    } catch (error) {
+      throw unavailable(this.target, error);
+    }
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.prisma.$disconnect().catch(() => undefined);
+      await this.release();
+    })();
+    return this.closing;
+  }
+}

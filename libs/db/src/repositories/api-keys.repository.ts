@@ -1,0 +1,111 @@
+import type { ApiKeyRow, Page, PageQuery } from '../entities.js';
+import { newId } from '../ids.js';
+import type { PrismaDb, PrismaTx } from '../prisma-client.js';
+import type { ApiKeysRepository, NewApiKey } from '../repositories.js';
+import { bigIntOrNull, currentPeriodStart, defined, toApiKeyRow } from './mappers.js';
+import { after, decodeCursor, pageSize, toPage } from './pagination.js';
+import { guard, isRecordNotFound, mapPrismaError } from './prisma-errors.js';
+
+export class PrismaApiKeysRepository implements ApiKeysRepository {
+  constructor(private readonly db: PrismaDb) {}
+
+  create(key: NewApiKey): Promise<ApiKeyRow> {
+    return guard(async () => {
+      const row = await this.db.apiKey.create({
+        data: {
+          id: key.id ?? newId(),
+          name: key.name,
+          prefix: key.prefix,
+          hash: key.hash,
+          role: key.role,
+          rateLimitPerMinute: key.rateLimitPerMinute ?? null,
+          budgetTokens: bigIntOrNull(key.budgetTokens) ?? null,
+          budgetCost: key.budgetCost ?? null,
+          budgetPeriod: key.budgetPeriod ?? null,
+          spentTokens: bigIntOrNull(key.spentTokens) ?? 0n,
+          spentCost: key.spentCost ?? 0,
+          periodStartedAt: key.periodStartedAt ?? null,
+          createdAt: new Date(),
+          lastUsedAt: key.lastUsedAt ?? null,
+          revokedAt: key.revokedAt ?? null,
+        },
+      });
+      return toApiKeyRow(row);
+    }, 'API key');
+  }
+
+  async findByHash(hash: string): Promise<ApiKeyRow | null> {
+    const row = await this.db.apiKey.findUnique({ where: { hash } });
+    return row && toApiKeyRow(row);
+  }
+
+  async get(id: string): Promise<ApiKeyRow | null> {
+    const row = await this.db.apiKey.findUnique({ where: { id } });
+    return row && toApiKeyRow(row);
+  }
+
+  /** Newest first (createdAt desc, id desc). */
+  async list(page: PageQuery): Promise<Page<ApiKeyRow>> {
+    const limit = pageSize(page);
+    const rows = await this.db.apiKey.findMany({
+      where: after('createdAt', decodeCursor('k', page.cursor), 'desc'),
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: limit + 1,
+    });
+    return toPage('k', rows, limit, (r) => ({ at: r.createdAt, id: r.id }), (r) => toApiKeyRow(r));
+  }
+
+  async update(id: string, patch: Partial<Omit<ApiKeyRow, 'id' | 'createdAt' | 'hash'>>): Promise<ApiKeyRow | null> {
+    const { budgetTokens, spentTokens, ...rest } = patch;
+    try {
+      const row = await this.db.apiKey.update({
+        where: { id },
+        data: defined({ ...rest, budgetTokens: bigIntOrNull(budgetTokens), spentTokens: bigIntOrNull(spentTokens) ?? undefined }),
+      });
+      return toApiKeyRow(row);
+    } catch (error) {
+      if (isRecordNotFound(error)) return null;
+      throw mapPrismaError(error, 'API key');
+    }
+  }
+
+  addSpend(id: string, tokens: number, cost: number): Promise<void> {
+    return addSpend(this.db, id, tokens, cost);
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const { count } = await this.db.apiKey.deleteMany({ where: { id } });
+    return count > 0;
+  }
+
+  count(): Promise<number> {
+    return this.db.apiKey.count();
+  }
+}
+
+/**
+ * Adds spend with single-statement increments, so concurrent runs never lose an update. When the key has a
+ * budget period and its period is over, the first write of the new period resets the counters instead; the
+ * conditions on periodStartedAt make that race-free (a loser of the reset race retries as an increment).
+ * A key that no longer exists is ignored: losing a deleted key's spend must not fail a run.
+ */
+export async function addSpend(db: PrismaDb | PrismaTx, id: string, tokens: number, cost: number): Promise<void> {
+  const key = await db.apiKey.findUnique({ where: { id }, select: { budgetPeriod: true } });
+  if (!key) return;
+  const increment = { spentTokens: { increment: BigInt(Math.round(tokens)) }, spentCost: { increment: cost } };
+  const period = key.budgetPeriod === 'day' || key.budgetPeriod === 'month' ? key.budgetPeriod : null;
+  if (!period) {
+    await db.apiKey.updateMany({ where: { id }, data: increment });
+    return;
+  }
+  const start = currentPeriodStart(period);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const inPeriod = await db.apiKey.updateMany({ where: { id, periodStartedAt: { gte: start } }, data: increment });
+    if (inPeriod.count > 0) return;
+    const reset = await db.apiKey.updateMany({
+      where: { id, OR: [{ periodStartedAt: null }, { periodStartedAt: { lt: start } }] },
+      data: { spentTokens: BigInt(Math.round(tokens)), spentCost: cost, periodStartedAt: start },
+    });
+    if (reset.count > 0) return;
+  }
+}

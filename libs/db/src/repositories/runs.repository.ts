@@ -1,0 +1,83 @@
+import type { RunStatus } from '@switchboard/contracts';
+import type { RunRow } from '../entities.js';
+import { newId } from '../ids.js';
+import type { PrismaDb } from '../prisma-client.js';
+import type { NewRun, RunsRepository } from '../repositories.js';
+import { defined, jsonOrNull, toRunRow } from './mappers.js';
+import { guard, isRecordNotFound, mapPrismaError } from './prisma-errors.js';
+
+/** Statuses in which a worker is expected to heartbeat. */
+const LIVE_STATUSES: RunStatus[] = ['running', 'background'];
+
+export class PrismaRunsRepository implements RunsRepository {
+  constructor(private readonly db: PrismaDb) {}
+
+  create(run: NewRun): Promise<RunRow> {
+    return guard(async () => toRunRow(await this.db.run.create({ data: runData(run, new Date()) })), 'Run');
+  }
+
+  async get(id: string, ownerKeyId?: string | null): Promise<RunRow | null> {
+    const row = await this.db.run.findFirst({ where: { id, ...(ownerKeyId === undefined ? {} : { apiKeyId: ownerKeyId }) } });
+    return row && toRunRow(row);
+  }
+
+  async update(id: string, patch: Partial<Omit<RunRow, 'id' | 'createdAt' | 'updatedAt'>>): Promise<RunRow | null> {
+    const { output, ...rest } = patch;
+    try {
+      const row = await this.db.run.update({ where: { id }, data: defined({ ...rest, output: jsonOrNull(output), updatedAt: new Date() }) });
+      return toRunRow(row);
+    } catch (error) {
+      if (isRecordNotFound(error)) return null;
+      throw mapPrismaError(error, 'Run');
+    }
+  }
+
+  async heartbeat(id: string, at: Date): Promise<void> {
+    await this.db.run.updateMany({ where: { id }, data: { heartbeatAt: at } });
+  }
+
+  /** A live run that never heartbeated counts from its last update (it may have died before the first beat). */
+  async findStale(before: Date, limit: number): Promise<RunRow[]> {
+    const rows = await this.db.run.findMany({
+      where: {
+        status: { in: LIVE_STATUSES },
+        OR: [{ heartbeatAt: { lt: before } }, { heartbeatAt: null, updatedAt: { lt: before } }],
+      },
+      orderBy: [{ heartbeatAt: 'asc' }, { id: 'asc' }],
+      take: Math.max(1, Math.floor(limit)),
+    });
+    return rows.map(toRunRow);
+  }
+
+  /** Oldest first (createdAt asc, id asc). */
+  async listByConversation(conversationId: string): Promise<RunRow[]> {
+    const rows = await this.db.run.findMany({ where: { conversationId }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+    return rows.map(toRunRow);
+  }
+}
+
+export function runData(run: NewRun, now: Date) {
+  return {
+    id: run.id ?? newId(),
+    conversationId: run.conversationId ?? null,
+    agentId: run.agentId ?? null,
+    apiKeyId: run.apiKeyId ?? null,
+    status: run.status ?? 'queued',
+    mode: run.mode ?? 'sync',
+    requestedModel: run.requestedModel,
+    provider: run.provider ?? null,
+    providerModel: run.providerModel ?? null,
+    attempt: run.attempt ?? 0,
+    heartbeatAt: run.heartbeatAt ?? null,
+    startedAt: run.startedAt ?? null,
+    finishedAt: run.finishedAt ?? null,
+    promptTokens: run.promptTokens ?? 0,
+    completionTokens: run.completionTokens ?? 0,
+    cost: run.cost ?? 0,
+    finishReason: run.finishReason ?? null,
+    error: run.error ?? null,
+    output: jsonOrNull(run.output ?? null),
+    createdAt: now,
+    updatedAt: now,
+  };
+}

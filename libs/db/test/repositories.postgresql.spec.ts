@@ -1,0 +1,4 @@
+// The repository conformance suite (test/support/conformance.ts) on postgresql; one file per backend so they run in parallel.
+import { repositoryConformance } from './support/conformance.js';
+
+repositoryConformance('postgresql');
