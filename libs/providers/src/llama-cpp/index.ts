@@ -1,0 +1,22 @@
+export {
+  createLlamaCppProvider,
+  type LlamaCppProvider,
+  type LlamaCppProviderOptions,
+  type LlamaModelStats,
+} from './llama-cpp.provider.js';
+export {
+  LlamaCppLanguageModel,
+  type LlamaCallSettled,
+  type LlamaCallSettledListener,
+  type LlamaCppModelOptions,
+} from './llama-cpp.language-model.js';
+export type { LlamaCppLogger, LlamaGpuMode } from './llama-runtime.js';
+export { lowerBoundNeed, type MemoryNeed, type MemoryPlan } from './memory-estimate.js';
+export {
+  modelFilesOnDisk,
+  modelManifestSchema,
+  readModelManifest,
+  type ManifestModel,
+  type ModelFileStatus,
+  type ModelManifest,
+} from './model-manifest.js';
