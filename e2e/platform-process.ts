@@ -22,23 +22,35 @@ export interface PlatformProcess {
  * to a temp folder, a Redis key prefix of its own and free ports. Resolves once it printed its URLs.
  */
 export async function startPlatformProcess(options: {
-  configYaml: (ctx: { dir: string; prefix: string }) => string;
+  /** The config file to write; null runs on the shipped config/switchboard.yaml (env overrides still apply). */
+  configYaml: ((ctx: { dir: string; prefix: string }) => string) | null;
   app?: string;
   env?: Record<string, string>;
   prefix?: string;
   dir?: string;
+  /** Move the data folder, ports and Redis prefix aside through environment overrides (for the shipped config). */
+  dirEnv?: boolean;
 }): Promise<PlatformProcess> {
   const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), 'sb-e2e-'));
   const prefix = options.prefix ?? `sbe2e-${randomUUID().slice(0, 8)}`;
-  const configPath = path.join(dir, `switchboard-${randomUUID().slice(0, 6)}.yaml`);
-  writeFileSync(configPath, options.configYaml({ dir, prefix }));
+  const configPath = options.configYaml ? path.join(dir, `switchboard-${randomUUID().slice(0, 6)}.yaml`) : null;
+  if (configPath && options.configYaml) writeFileSync(configPath, options.configYaml({ dir, prefix }));
   const child = spawn(process.execPath, [cliMain, 'start', options.app ?? 'all'], {
     cwd: repoRoot,
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
-      SWITCHBOARD_CONFIG: configPath,
+      ...(configPath ? { SWITCHBOARD_CONFIG: configPath } : {}),
       LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'warn',
+      ...(options.dirEnv
+        ? {
+            SWITCHBOARD_DATA_DIR: path.join(dir, 'data'),
+            GATEWAY_PORT: '0',
+            API_PORT: '0',
+            WORKER_PORT: '0',
+            SWITCHBOARD__REDIS__PREFIX: prefix,
+          }
+        : {}),
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

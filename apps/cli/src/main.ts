@@ -1,9 +1,14 @@
 #!/usr/bin/env node
 import { generateApiKey } from '@switchboard/contracts';
-import { ConfigError, loadConfig } from '@switchboard/config';
+import { ConfigError, findProjectRoot, loadConfig } from '@switchboard/config';
+import { modelFilesOnDisk, readModelManifest } from '@switchboard/providers';
+import { writeTestModel } from '@switchboard/testing';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { openDatabase } from '@switchboard/db';
 import { Command, InvalidArgumentError } from 'commander';
 import { allApps, type AppName, startPlatform } from './platform.js';
+import { TEST_MODEL_FILE } from './test-model-fallback.js';
 
 const program = new Command('switchboard').description('Queue-based agent orchestration with an OpenAI-compatible gateway');
 
@@ -62,6 +67,32 @@ program
     const db = await openDatabase(config.database.url, { dataDir: config.data_dir, migrate: true });
     console.log(`migrations applied (${db.kind})`);
     await db.close();
+  });
+
+const models = program.command('models').description('local GGUF models');
+models
+  .command('list')
+  .description('known models (models/manifest.json) and the configured ones, and which are on disk')
+  .action(async () => {
+    const config = loadConfig();
+    const root = findProjectRoot(process.cwd());
+    const manifest = await readModelManifest(path.join(root, 'models/manifest.json'));
+    const known = await modelFilesOnDisk(manifest, path.join(root, 'models'));
+    console.log('Known models (download the URL into models/):');
+    for (const m of known) console.log(`  ${m.present ? '✓' : ' '} ${m.model.name.padEnd(28)} ${m.model.file}  ${m.model.url}`);
+    console.log('Configured llama-cpp models:');
+    for (const p of config.providers) {
+      if (p.type !== 'llama-cpp') continue;
+      for (const m of p.models) console.log(`  ${existsSync(m.file) ? '✓' : '✗'} ${p.name}/${m.name}  ${m.file}`);
+    }
+  });
+models
+  .command('make-test-model')
+  .description('write the tiny generated test model (GGUF v3, random weights) for offline tests and demos')
+  .argument('[file]', 'where to write it', `models/${TEST_MODEL_FILE}`)
+  .action(async (file: string) => {
+    const info = await writeTestModel(path.resolve(file));
+    console.log(`wrote ${info.path} (${info.sizeBytes} bytes, vocab ${info.vocabSize}, context ${info.contextLength})`);
   });
 
 program.parseAsync().catch((error: unknown) => {

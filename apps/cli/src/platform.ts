@@ -5,6 +5,7 @@ import { type Database, openDatabase } from '@switchboard/db';
 import { startGateway } from '@switchboard/gateway';
 import { connectRedis, createRedis } from '@switchboard/queue';
 import { startWorker } from '@switchboard/worker';
+import { withTestModelFallback } from './test-model-fallback.js';
 
 export type AppName = 'gateway' | 'api' | 'worker';
 export const allApps: readonly AppName[] = ['api', 'worker', 'gateway'];
@@ -40,7 +41,7 @@ export async function startPlatform(apps: readonly AppName[], config: Switchboar
       });
     }
     if (apps.includes('worker')) {
-      const worker = await startWorker({ config, db, logger: logger.child({ app: 'worker' }) });
+      const worker = await startWorker({ config: await withTestModelFallback(config, logger), db, logger: logger.child({ app: 'worker' }) });
       urls.worker = worker.url;
       closers.push(() => worker.close());
     }

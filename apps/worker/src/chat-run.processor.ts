@@ -4,11 +4,12 @@ import {
   type ModelCatalog,
   type RunEvent,
   type SwitchboardConfig,
+  terminalEventTypes,
   type ToolCall,
   type Usage,
 } from '@switchboard/contracts';
 import { type CallOptions, emptyUsage, ProviderError } from '@switchboard/providers';
-import { lastRunEventSeq, type Redis, type RedisKeys, RunEventWriter, RunFencedError } from '@switchboard/queue';
+import { readRunEvents, type Redis, type RedisKeys, RunEventWriter, RunFencedError } from '@switchboard/queue';
 import { type Job, UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
 import { resolveTarget, RouteError } from './model-router.js';
@@ -43,7 +44,9 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
   const attempt = job.attemptsMade + 1;
   const maxAttempts = job.opts.attempts ?? 1;
   const log = logger.child({ runId: data.runId, jobId: job.id, attempt });
-  const lastSeq = attempt > 1 ? await lastRunEventSeq(redis, keys, data.runId) : 0;
+  // A retry (worker crash, provider failure) continues what earlier attempts streamed: never repeat, never lose.
+  const earlier = attempt > 1 ? await readRunEvents(redis, keys, data.runId, 0) : [];
+  const lastSeq = earlier.at(-1)?.seq ?? 0;
   const writer = new RunEventWriter(redis, keys, data.runId, lastSeq, config.queue.events_ttl_seconds);
 
   const abort = new AbortController();
@@ -52,7 +55,8 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
   signal?.addEventListener('abort', onBullAbort, { once: true });
 
   const startedAt = new Date();
-  let text = '';
+  const prior = replay(earlier.map((e) => e.event));
+  let text = prior.text;
   const toolCalls: ToolCall[] = [];
   let usage: Usage = emptyUsage();
   let finishReason: string | null = null;
@@ -82,13 +86,23 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
   });
 
   try {
+    if (prior.finished) {
+      // The answer was complete and delivered; only recording it failed last time.
+      ({ provider, model, usage, finishReason } = prior);
+      await deps.recorder?.record(data, outcome(prior.failed ? 'failed' : 'succeeded', prior.error));
+      return;
+    }
     const target = resolveTarget(config, deps.catalog, data.request.model);
     provider = target.provider;
     model = target.model;
     agentName = target.agent?.name ?? null;
     const languageModel = deps.registry.get(target.provider, target.model);
     emit({ t: 'start', provider, model, attempt });
-    const { stream } = await languageModel.doStream(callOptions(data, target.agent?.system_prompt, abort.signal));
+    const options = callOptions(data, target.agent?.system_prompt, abort.signal);
+    // The partial answer goes back as a trailing assistant message, which llama.cpp, vLLM and most OpenAI-
+    // compatible servers treat as a prefix to continue from.
+    if (prior.text) options.messages = [...options.messages, { role: 'assistant', content: prior.text }];
+    const { stream } = await languageModel.doStream(options);
     for await (const part of stream) {
       switch (part.type) {
         case 'text-delta':
@@ -156,6 +170,47 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
     deps.active.delete(data.runId);
     signal?.removeEventListener('abort', onBullAbort);
   }
+}
+
+interface Replayed {
+  text: string;
+  finished: boolean;
+  failed: boolean;
+  error: string | null;
+  provider: string;
+  model: string;
+  usage: Usage;
+  finishReason: string | null;
+}
+
+/** What earlier attempts of a run already streamed, rebuilt from its events. */
+function replay(events: RunEvent[]): Replayed {
+  const r: Replayed = { text: '', finished: false, failed: false, error: null, provider: 'none', model: '', usage: emptyUsage(), finishReason: null };
+  for (const e of events) {
+    switch (e.t) {
+      case 'start':
+        r.provider = e.provider;
+        r.model = e.model;
+        break;
+      case 'text':
+        r.text += e.d;
+        break;
+      case 'finish':
+        r.usage = e.usage;
+        r.finishReason = e.reason;
+        break;
+      case 'error':
+        r.failed = true;
+        r.error = e.message;
+        break;
+      case 'reasoning':
+      case 'tool':
+      case 'background':
+        break;
+    }
+    if (terminalEventTypes.has(e.t)) r.finished = true;
+  }
+  return r;
 }
 
 function describeFailure(error: unknown, cancelled: boolean): { status: number; message: string; type: string; code: string | null } {

@@ -57,8 +57,6 @@ export async function startWorker(options: WorkerOptions): Promise<SwitchboardWo
   const chatDeps = { config, catalog, registry, recorder, redis, keys, logger, active };
   const handlers: Record<JobName, Handler> = {
     'run.chat': (job, signal) => processChatRun(chatDeps, job as Job<ChatRunJob>, signal),
-    // The stale-run watchdog arrives with the reliability work; the catalog entry is already here.
-    'watchdog.scan': async () => undefined,
   };
   assertHandlers(handlers);
 

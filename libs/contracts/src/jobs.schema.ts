@@ -15,6 +15,3 @@ export const chatRunJobSchema = z.object({
   request: chatCompletionRequestSchema,
 });
 export type ChatRunJob = z.output<typeof chatRunJobSchema>;
-
-export const watchdogJobSchema = z.object({});
-export type WatchdogJob = z.output<typeof watchdogJobSchema>;

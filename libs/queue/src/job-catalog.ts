@@ -1,4 +1,4 @@
-import { chatRunJobSchema, watchdogJobSchema } from '@switchboard/contracts';
+import { chatRunJobSchema } from '@switchboard/contracts';
 import type { z } from 'zod';
 
 /**
@@ -12,11 +12,6 @@ export const jobCatalog = {
     schema: chatRunJobSchema,
     /** Attempts come from config (queue.attempts); retries continue the partial answer, never repeat it. */
     backoffMs: 500,
-  },
-  'watchdog.scan': {
-    queue: 'maintenance',
-    schema: watchdogJobSchema,
-    backoffMs: 1000,
   },
 } as const satisfies Record<string, { queue: string; schema: z.ZodType; backoffMs: number }>;
 
