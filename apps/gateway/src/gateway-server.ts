@@ -60,13 +60,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const keys = redisKeys(config.redis.prefix);
   const cmd = createRedis(config.redis.url, 'gateway');
   const sub = createRedis(config.redis.url, 'gateway-sub');
-  await connectRedis(cmd, config.redis.url);
-  await connectRedis(sub, config.redis.url);
+  // BullMQ defines dozens of Lua commands on its connection, and ioredis copies all of them into every
+  // auto-pipeline it builds (one per event-loop turn): the queue gets a connection without auto-pipelining.
+  const queueConnection = createRedis(config.redis.url, 'gateway-queue', { enableAutoPipelining: false });
+  await Promise.all([cmd, sub, queueConnection].map((c) => connectRedis(c, config.redis.url)));
   // Once connected, commands fail fast while Redis is away: the gateway answers 503 instead of hanging.
   cmd.options.enableOfflineQueue = false;
+  queueConnection.options.enableOfflineQueue = false;
 
   const hub = new RunEventHub(sub, cmd, keys);
-  const runQueue = new RunQueue(cmd, keys, config.queue);
+  const runQueue = new RunQueue(queueConnection, keys, config.queue);
   const catalog = new ModelCatalog(config);
   const auth = new ApiKeyAuth(options.apiKeys, config.auth.admin_key, config.auth.api_key);
   const limiter = config.rate_limit.enabled ? new RateLimiter(config.rate_limit.requests_per_minute) : null;
@@ -126,7 +129,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
 
   const redisReady = (): void => {
-    if (cmd.status !== 'ready' || sub.status !== 'ready') {
+    if (queueConnection.status !== 'ready' || sub.status !== 'ready') {
       throw OpenAIError.unavailable('The queue (Redis) is unavailable; try again shortly.');
     }
   };
@@ -137,6 +140,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     openStreams.add(stream);
     metrics.openStreams.inc();
     let finished = false;
+    let corked = false;
+    const uncork = (): void => {
+      corked = false;
+      res.uncork();
+    };
     const end = (): void => {
       if (finished) return;
       finished = true;
@@ -150,6 +158,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         const text = renderer.render(seq, event);
         startSse(res, runId);
         if (text) {
+          // Events that arrive together (one read from Redis) leave in one socket write.
+          if (!corked) {
+            corked = true;
+            res.cork();
+            process.nextTick(uncork);
+          }
           res.write(text);
           stream.lastWrite = Date.now();
         }
@@ -342,6 +356,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       await runQueue.close().catch(() => undefined);
       cmd.disconnect();
       sub.disconnect();
+      queueConnection.disconnect();
     },
   };
 }

@@ -84,7 +84,7 @@ export async function startWorker(options: WorkerOptions): Promise<SwitchboardWo
           }
         },
         {
-          connection: createRedis(config.redis.url, `worker-${queue}`),
+          connection: createRedis(config.redis.url, `worker-${queue}`, { enableAutoPipelining: false }),
           prefix: keys.bullPrefix(),
           concurrency: queue === 'runs' ? config.queue.concurrency : 1,
           lockDuration: config.queue.lock_ms,

@@ -40,7 +40,7 @@ export class RunFencedError extends Error {
 
 export class RunEventWriter {
   private seq: number;
-  private pending: string[] = [];
+  private pending: RunEvent[] = [];
   private inFlight: Promise<void> | null = null;
   private failure: unknown = null;
   private ended = false;
@@ -58,19 +58,25 @@ export class RunEventWriter {
     this.seq = lastSeq;
   }
 
+  /** The seq of the last event written to Redis. */
   get lastSeq(): number {
     return this.seq;
   }
 
   /**
-   * Queues an event. While a write is in flight, later events wait and go out together in the next one:
-   * no added latency when idle, fewer round trips under load. Terminal events set the stream's TTL.
+   * Queues an event. While a write is in flight, later events wait and go out together in the next one, and
+   * consecutive text (or reasoning) deltas among them merge into one event: no added latency when idle (each
+   * token goes out at once), far fewer events and round trips under load. Terminal events set the TTL.
    */
   append(event: RunEvent): void {
     if (this.failure) throw this.failure;
     if (this.ended) throw new Error(`run ${this.runId}: event after the terminal event`);
-    this.seq += 1;
-    this.pending.push(String(this.seq), JSON.stringify(event));
+    const last = this.pending.at(-1);
+    if (last && (event.t === 'text' || event.t === 'reasoning') && last.t === event.t) {
+      this.pending[this.pending.length - 1] = { t: event.t, d: last.d + event.d };
+    } else {
+      this.pending.push(event);
+    }
     if (terminalEventTypes.has(event.t)) this.ended = true;
     if (!this.inFlight) this.inFlight = this.drain();
   }
@@ -86,9 +92,13 @@ export class RunEventWriter {
       while (this.pending.length > 0 && !this.failure) {
         const batch = this.pending;
         this.pending = [];
+        const args: string[] = [];
+        let seq = this.seq;
+        for (const event of batch) args.push(String(++seq), JSON.stringify(event));
         const ttl = this.ended ? this.ttlSeconds : 0;
         try {
-          await this.redis.sbAppendRunEvents(this.keys.runEvents(this.runId), this.keys.runChannel(this.runId), ttl, ...batch);
+          await this.redis.sbAppendRunEvents(this.keys.runEvents(this.runId), this.keys.runChannel(this.runId), ttl, ...args);
+          this.seq = seq;
         } catch (error) {
           this.failure = /equal or smaller/i.test(String(error)) ? new RunFencedError(this.runId) : error;
         }
