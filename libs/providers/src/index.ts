@@ -6,3 +6,4 @@ export {
 } from './openai-compatible/openai-compatible.model.js';
 export { presets as openAICompatiblePresets, placeholderApiKey } from './openai-compatible/presets.js';
 export * from './llama-cpp/index.js';
+export { createNodeHttpFetch } from './http/node-http-fetch.js';

@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import type { OpenAICompatibleProviderConfig } from '@switchboard/contracts';
 import { ProviderError, type CallOptions, type GenerateResult, type LanguageModel, type StreamResult } from '../language-model.js';
+import { createNodeHttpFetch } from '../http/node-http-fetch.js';
 import { CallControl } from './call-control.js';
 import { toProviderError, type ErrorContext } from './error-mapping.js';
 import { resolveEndpoint, type ResolvedEndpoint } from './presets.js';
@@ -8,9 +9,15 @@ import { toChatParams } from './request-body.js';
 import { toGenerateResult, toStreamParts } from './response-mapping.js';
 
 export interface OpenAICompatibleDeps {
-  /** A fetch to use instead of the global one (a tuned undici dispatcher, a proxy). Disables client sharing. */
+  /**
+   * The fetch the SDK sends with. Default: the lean node:http fetch (half the CPU of global fetch per streamed
+   * call). Pass `globalThis.fetch`, a proxy-aware or a tuned one to replace it. Disables client sharing.
+   */
   fetch?: typeof globalThis.fetch;
 }
+
+/** One lean fetch (and so one keep-alive pool per host) for every provider of this process. */
+let defaultFetch: typeof globalThis.fetch | undefined;
 
 interface ProviderClient {
   client: OpenAI;
@@ -36,7 +43,7 @@ function createClient(config: OpenAICompatibleProviderConfig, deps: OpenAICompat
     timeout: config.timeout_ms + 1000,
     // The SDK's debug log prints request bodies (whole prompts); we log ourselves, structured.
     logLevel: 'off',
-    fetch: deps.fetch,
+    fetch: deps.fetch ?? (defaultFetch ??= createNodeHttpFetch()),
   });
   return { client, endpoint };
 }
