@@ -5,6 +5,7 @@ import { request as httpRequest } from 'node:http';
 import { cleanUp, type PlatformProcess, startPlatformProcess } from './platform-process.js';
 
 const KEY = 'sb-e2e-shared-key';
+const ADMIN = 'sb-e2e-admin-key';
 let upstream: FakeUpstream;
 let platform: PlatformProcess;
 let client: OpenAI;
@@ -38,7 +39,7 @@ beforeAll(async () => {
 server: { host: 127.0.0.1, gateway_port: 0, api_port: 0, worker_port: 0, heartbeat_ms: 200, body_limit_mb: 0.05 }
 redis: { url: redis://127.0.0.1:6379, prefix: ${prefix} }
 data_dir: ${dir}/data
-auth: { api_key: ${KEY} }
+auth: { api_key: ${KEY}, admin_key: ${ADMIN} }
 providers:
   - { name: fake, type: openai-compatible, base_url: ${upstream.url}, api_key: upstream-secret, models: [m1] }
 auto_pick: { priority: [fake] }
@@ -148,11 +149,12 @@ describe('gateway end to end (built apps, real Redis, fake upstream over HTTP)',
     const res = await fetch(`${gw}/v1/chat/completions`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ model: 'fake/m1', messages: [{ role: 'user', content: 'deltas:30' }], stream: true }),
+      body: JSON.stringify({ model: 'fake/m1', messages: [{ role: 'user', content: 'slow:3' }], stream: true }),
     });
     const runId = res.headers.get('x-run-id')!;
     const full = await res.text();
     const events = [...full.matchAll(/^id: (\d+)\ndata: (.*)$/gm)].map((m) => ({ id: Number(m[1]), data: m[2]! }));
+    // Deltas 3 ms apart each get their own event (only deltas queued behind a write merge).
     expect(events.length).toBeGreaterThan(30);
     const cut = events[10]!.id;
     const resumed = await fetch(`${gw}/v1/runs/${runId}/events`, { headers: { Authorization: `Bearer ${KEY}`, 'Last-Event-ID': String(cut) } });
@@ -173,6 +175,51 @@ describe('gateway end to end (built apps, real Redis, fake upstream over HTTP)',
     const beforeText = body.slice(0, body.indexOf('"content":"after "'));
     expect((beforeText.match(/^: ping$/gm) ?? []).length).toBeGreaterThanOrEqual(3);
     expect(body).toContain('"content":"silence"');
+  });
+
+  it('keeps the conversation of an Open WebUI chat: one conversation, both turns, answers included', async () => {
+    const chatId = `owui-${Date.now()}`;
+    const ask = (messages: { role: 'user' | 'assistant'; content: string }[]) =>
+      client.chat.completions.create({ model: 'fake/m1', messages }, { headers: { 'X-OpenWebUI-Chat-Id': chatId } });
+    const first = await ask([{ role: 'user', content: 'deltas:2' }]);
+    const answer1 = first.choices[0]!.message.content!;
+    await ask([
+      { role: 'user', content: 'deltas:2' },
+      { role: 'assistant', content: answer1 },
+      { role: 'user', content: 'deltas:3' },
+    ]);
+    const admin = { Authorization: `Bearer ${ADMIN}` };
+    // The worker records after the answer is out: poll briefly.
+    let messages: { role: string; content: string }[] = [];
+    for (let i = 0; i < 50 && messages.length < 4; i++) {
+      const list = (await (await fetch(`${platform.urls.api}/api/conversations?limit=100`, { headers: admin })).json()) as {
+        data: { id: string; external_id: string | null }[];
+      };
+      const conv = list.data.filter((c) => c.external_id === chatId);
+      expect(conv.length).toBeLessThanOrEqual(1);
+      if (conv[0]) {
+        const page = (await (await fetch(`${platform.urls.api}/api/conversations/${conv[0].id}/messages`, { headers: admin })).json()) as {
+          data: { role: string; content: string }[];
+        };
+        messages = page.data;
+      }
+      if (messages.length < 4) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
+    expect(messages.map((m) => m.content)).toEqual(['deltas:2', answer1, 'deltas:3', 't0 t1 t2 ']);
+  });
+
+  it('accepts a key created through the admin API', async () => {
+    const created = await fetch(`${platform.urls.api}/api/keys`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'e2e' }),
+    });
+    expect(created.status).toBe(201);
+    const { key } = (await created.json()) as { key: string };
+    const own = new OpenAI({ baseURL: `${gw}/v1`, apiKey: key, maxRetries: 0 });
+    const done = await own.chat.completions.create({ model: 'fake/m1', messages: [{ role: 'user', content: 'hi' }] });
+    expect(done.choices[0]!.message.content).toBe('Hello from upstream.');
   });
 
   describe('bad input gets OpenAI-shaped errors', () => {

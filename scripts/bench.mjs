@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 // `npm run bench`: what Switchboard adds on top of a direct call to the same upstream, measured in one run with
-// the same client. Writes docs/BENCHMARKS.md. See that file for how to read the figures.
+// the same client, for two deployment shapes. Writes docs/BENCHMARKS.md (see there for how to read it).
+//   all-in-one  `switchboard start` (gateway + api + worker in one process, embedded PGlite): what `npm start` runs
+//   split       `switchboard start gateway` + `switchboard start worker` as two processes on PostgreSQL
+//               (the scale-out shape, using both cores); skipped with a note when PostgreSQL is not reachable
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { Redis } from 'ioredis';
 import { makeClient } from './bench/sse-client.mjs';
 
@@ -13,27 +17,34 @@ const root = path.resolve(import.meta.dirname, '..');
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 1000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const DELTAS = Number(process.env.BENCH_DELTAS ?? 16);
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const KEY = 'sb-bench-key';
 
-const percentile = (xs, p) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-};
+const percentile = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
 function startProcess(args, env, ready) {
   const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   return new Promise((resolve, reject) => {
-    const onData = (d) => {
+    child.stdout.on('data', (d) => {
       out += d.toString();
       const m = ready(out);
       if (m) resolve({ child, match: m });
-    };
-    child.stdout.on('data', onData);
+    });
     child.stderr.on('data', (d) => (out += d.toString()));
     child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}:\n${out}`)));
   });
 }
+
+const stop = (child) =>
+  new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', resolve);
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 15000).unref();
+  });
 
 async function throughput(stream, url, model) {
   let done = 0;
@@ -52,23 +63,32 @@ async function throughput(stream, url, model) {
       }
     }),
   );
-  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-  return { perSecond: done / secs, done, failed };
+  return { perSecond: done / (Number(process.hrtime.bigint() - t0) / 1e9), done, failed };
 }
 
-async function main() {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'sb-bench-'));
-  const prefix = `sbbench-${randomUUID().slice(0, 8)}`;
-  const { child: upstreamProc, match: upstreamUrl } = await startProcess(
-    [path.join(root, 'scripts/bench/upstream.mjs')],
-    {},
-    (out) => out.match(/^(http:\/\/\S+)$/m)?.[1],
-  );
-  const configPath = path.join(dir, 'bench.yaml');
-  writeFileSync(
-    configPath,
-    `server: { host: 127.0.0.1, gateway_port: 0, api_port: 0, worker_port: 0 }
-redis: { url: "${process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'}", prefix: ${prefix} }
+async function measure(stream, direct, viaSb) {
+  for (let i = 0; i < 300; i++) {
+    await stream(direct, KEY, 'm');
+    await stream(viaSb, KEY, 'up/m');
+  }
+  const d = [];
+  const s = [];
+  // Interleaved, so drift of the machine hits both paths alike.
+  for (let i = 0; i < SEQUENTIAL; i++) {
+    d.push((await stream(direct, KEY, 'm')).ttft);
+    s.push((await stream(viaSb, KEY, 'up/m')).ttft);
+  }
+  const seq = { directP50: percentile(d, 50), directP99: percentile(d, 99), sbP50: percentile(s, 50), sbP99: percentile(s, 99) };
+  seq.addedP50 = seq.sbP50 - seq.directP50;
+  seq.addedP99 = seq.sbP99 - seq.directP99;
+  const tDirect = await throughput(stream, direct, 'm');
+  const tSb = await throughput(stream, viaSb, 'up/m');
+  return { seq, tDirect, tSb };
+}
+
+function configYaml({ dir, prefix, upstreamUrl }) {
+  return `server: { host: 127.0.0.1, gateway_port: 0, api_port: 0, worker_port: 0 }
+redis: { url: "${REDIS_URL}", prefix: ${prefix} }
 data_dir: ${dir}/data
 auth: { api_key: ${KEY} }
 log_level: warn
@@ -77,47 +97,46 @@ providers:
 auto_pick: { priority: [up] }
 rate_limit: { requests_per_minute: 100000000 }
 queue: { concurrency: ${Math.max(64, CONCURRENCY * 2)} }
-`,
-  );
-  const platformArgs = [path.join(root, 'apps/cli/dist/main.js'), 'start'];
-  const { child: platformProc, match: gatewayUrl } = await startProcess(
-    platformArgs,
-    { SWITCHBOARD_CONFIG: configPath, LOG_LEVEL: 'warn' },
-    (out) => (/^worker\s/m.test(out) && /^api\s/m.test(out) ? out.match(/^gateway\s+(http:\/\/\S+)$/m)?.[1] : undefined),
-  );
-  const direct = upstreamUrl;
-  const viaSb = `${gatewayUrl}/v1`;
-  const stream = makeClient(Math.max(64, CONCURRENCY * 2));
+`;
+}
+
+async function runShape(shape, upstreamUrl, stream) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sb-bench-'));
+  const prefix = `sbbench-${randomUUID().slice(0, 8)}`;
+  const configPath = path.join(dir, 'bench.yaml');
+  writeFileSync(configPath, configYaml({ dir, prefix, upstreamUrl }));
+  const cli = path.join(root, 'apps/cli/dist/main.js');
+  const env = { SWITCHBOARD_CONFIG: configPath, LOG_LEVEL: 'warn' };
+  const children = [];
+  let dbName = null;
+  let admin = null;
   try {
-    console.log(`upstream ${direct}\nswitchboard ${viaSb}`);
-    for (let i = 0; i < 300; i++) {
-      await stream(direct, KEY, 'm');
-      await stream(viaSb, KEY, 'up/m');
+    let gatewayUrl;
+    if (shape === 'all-in-one') {
+      const p = await startProcess([cli, 'start'], env, (out) => (/^worker\s/m.test(out) ? out.match(/^gateway\s+(http:\/\/\S+)$/m)?.[1] : undefined));
+      children.push(p.child);
+      gatewayUrl = p.match;
+    } else {
+      admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+      await admin.connect();
+      dbName = `sb_bench_${randomUUID().slice(0, 8)}`;
+      await admin.query(`CREATE DATABASE ${dbName}`);
+      const url = new URL(PG_ADMIN_URL);
+      url.pathname = `/${dbName}`;
+      env.DATABASE_URL = url.toString();
+      const w = await startProcess([cli, 'start', 'worker'], env, (out) => out.match(/^worker\s+(http:\/\/\S+)$/m)?.[1]);
+      children.push(w.child);
+      const g = await startProcess([cli, 'start', 'gateway'], env, (out) => out.match(/^gateway\s+(http:\/\/\S+)$/m)?.[1]);
+      children.push(g.child);
+      gatewayUrl = g.match;
     }
-    const d = [];
-    const s = [];
-    for (let i = 0; i < SEQUENTIAL; i++) {
-      d.push((await stream(direct, KEY, 'm')).ttft);
-      s.push((await stream(viaSb, KEY, 'up/m')).ttft);
-    }
-    const seq = {
-      directP50: percentile(d, 50),
-      directP99: percentile(d, 99),
-      sbP50: percentile(s, 50),
-      sbP99: percentile(s, 99),
-    };
-    seq.addedP50 = seq.sbP50 - seq.directP50;
-    seq.addedP99 = seq.sbP99 - seq.directP99;
-    console.log('sequential TTFT (ms)', seq);
-    const tDirect = await throughput(stream, direct, 'm');
-    const tSb = await throughput(stream, viaSb, 'up/m');
-    console.log('throughput', { direct: tDirect, switchboard: tSb });
-    writeReport({ seq, tDirect, tSb });
+    console.log(`${shape}: switchboard ${gatewayUrl}/v1`);
+    const result = await measure(stream, upstreamUrl, `${gatewayUrl}/v1`);
+    console.log(shape, JSON.stringify(result));
+    return result;
   } finally {
-    platformProc.kill('SIGTERM');
-    upstreamProc.kill('SIGTERM');
-    await new Promise((r) => platformProc.once('exit', r));
-    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+    for (const c of children.reverse()) await stop(c);
+    const redis = new Redis(REDIS_URL);
     let cursor = '0';
     do {
       const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
@@ -125,8 +144,37 @@ queue: { concurrency: ${Math.max(64, CONCURRENCY * 2)} }
       if (keys.length) await redis.del(...keys);
     } while (cursor !== '0');
     redis.disconnect();
+    if (admin) {
+      if (dbName) await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+      await admin.end();
+    }
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+async function postgresReachable() {
+  const c = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 2000 });
+  try {
+    await c.connect();
+    await c.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function main() {
+  const upstream = await startProcess([path.join(root, 'scripts/bench/upstream.mjs')], { BENCH_DELTAS: String(DELTAS) }, (out) => out.match(/^(http:\/\/\S+)$/m)?.[1]);
+  const stream = makeClient(Math.max(64, CONCURRENCY * 2));
+  const results = {};
+  try {
+    results['all-in-one'] = await runShape('all-in-one', upstream.match, stream);
+    if (await postgresReachable()) results.split = await runShape('split', upstream.match, stream);
+    else console.log(`split: skipped, PostgreSQL not reachable at ${PG_ADMIN_URL}`);
+  } finally {
+    await stop(upstream.child);
+  }
+  writeReport(results);
 }
 
 function machine() {
@@ -134,27 +182,35 @@ function machine() {
   return `${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}`;
 }
 
-function writeReport({ seq, tDirect, tSb }) {
+function writeReport(results) {
   const file = path.join(root, 'docs/BENCHMARKS.md');
   const f = (x) => x.toFixed(2);
-  const ok = (cond) => (cond ? 'met' : 'NOT met');
+  const ok = (cond) => (cond ? 'met' : '**not met**');
+  const rows = Object.entries(results)
+    .map(
+      ([shape, { seq, tDirect, tSb }]) =>
+        `| ${shape} | ${f(seq.directP50)} / ${f(seq.directP99)} | ${f(seq.sbP50)} / ${f(seq.sbP99)} | **${f(seq.addedP50)}** (${ok(seq.addedP50 <= 1.5)}) | **${f(seq.addedP99)}** (${ok(seq.addedP99 <= 5)}) | ${tDirect.perSecond.toFixed(0)} | **${tSb.perSecond.toFixed(0)}** (${ok(tSb.perSecond >= 1300)}) | ${tDirect.failed} / ${tSb.failed} |`,
+    )
+    .join('\n');
   const section = `<!-- gateway-bench:start -->
 ## Gateway path: direct upstream vs through Switchboard
 
-Command: \`npm run bench\` (BENCH_SEQUENTIAL=${SEQUENTIAL}, BENCH_CONCURRENCY=${CONCURRENCY}, BENCH_SECONDS=${SECONDS})
+Command: \`npm run bench\` (BENCH_SEQUENTIAL=${SEQUENTIAL}, BENCH_CONCURRENCY=${CONCURRENCY}, BENCH_SECONDS=${SECONDS}, BENCH_DELTAS=${DELTAS})
 Machine: ${machine()}
 Date: ${new Date().toISOString()}
 
-Client, fake upstream (16 text deltas per answer), Redis and Switchboard (gateway + worker + api in one
-process, embedded PGlite, every run recorded) all share the machine. The client is the same lean HTTP client
-for both paths; time to first token (TTFT) is measured to the first chunk with text in it.
+The client (a lean keep-alive HTTP client, the same for both paths), the fake upstream (its own process, ${DELTAS}
+text deltas per answer), Redis and Switchboard all share the machine. Time to first token (TTFT) is measured to
+the first chunk that carries text. *Direct* is the client calling the upstream; *through Switchboard* is
+gateway → BullMQ → worker → upstream → run event stream → gateway, with every run recorded in the database.
+Shapes: *all-in-one* is \`switchboard start\` (gateway, api and worker in one process, embedded PGlite), what
+\`npm start\` runs; *split* is \`switchboard start gateway\` and \`switchboard start worker\` as two processes on
+PostgreSQL, the scale-out shape. Targets: added TTFT p50 ≤ 1.5 ms and p99 ≤ 5 ms, ≥ 1,300 streams/s at
+${CONCURRENCY} concurrent.
 
-| | direct | through Switchboard | added | target |
-|---|---|---|---|---|
-| TTFT p50, sequential (ms) | ${f(seq.directP50)} | ${f(seq.sbP50)} | **${f(seq.addedP50)}** | ≤ 1.5 (${ok(seq.addedP50 <= 1.5)}) |
-| TTFT p99, sequential (ms) | ${f(seq.directP99)} | ${f(seq.sbP99)} | **${f(seq.addedP99)}** | ≤ 5 (${ok(seq.addedP99 <= 5)}) |
-| completed streams/s at ${CONCURRENCY} concurrent | ${tDirect.perSecond.toFixed(0)} | **${tSb.perSecond.toFixed(0)}** | | ≥ 1300 (${ok(tSb.perSecond >= 1300)}) |
-| failed streams | ${tDirect.failed} | ${tSb.failed} | | 0 |
+| shape | TTFT direct p50 / p99 (ms) | TTFT through Switchboard p50 / p99 (ms) | added p50 | added p99 | direct streams/s | Switchboard streams/s | failed (direct / SB) |
+|---|---|---|---|---|---|---|---|
+${rows}
 <!-- gateway-bench:end -->`;
   let doc;
   try {
