@@ -1,60 +1,30 @@
 import { llamaErrors } from './llama-errors.js';
+import { CallControl } from '../call-control.js';
 import type { ProviderError } from '../language-model.js';
 
-type CutReason = 'abort' | 'first-token-timeout' | 'timeout';
-
 /**
- * One call's cancellation: the caller's signal, the provider's first-token and total time limits all abort
- * one per-call controller, and the first to fire is remembered so the error says which it was. The waiting
- * for a sequence counts towards the first token: a local model that is busy for longer than
+ * One llama call's cancellation: the shared CallControl, whose abort carries a ProviderError that says why.
+ * The waiting for a sequence counts towards the first token: a local model that is busy for longer than
  * first_token_timeout_ms lets the router move on, as a silent remote one would.
  */
-export class LlamaCall {
-  private readonly controller = new AbortController();
-  reason: CutReason | undefined;
-  private firstTokenTimer: NodeJS.Timeout | undefined;
-  private readonly totalTimer: NodeJS.Timeout;
-
+export class LlamaCall extends CallControl {
   constructor(
     private readonly provider: string,
-    private readonly external: AbortSignal | undefined,
+    external: AbortSignal | undefined,
     /** Undefined: no first-token limit (non-streaming calls, where nobody watches tokens arrive). */
-    private readonly firstTokenTimeoutMs: number | undefined,
-    private readonly timeoutMs: number,
+    firstTokenTimeoutMs: number | undefined,
+    timeoutMs: number,
   ) {
-    this.totalTimer = setTimeout(() => this.cut('timeout'), timeoutMs).unref();
-    if (firstTokenTimeoutMs !== undefined) {
-      this.firstTokenTimer = setTimeout(() => this.cut('first-token-timeout'), firstTokenTimeoutMs).unref();
-    }
-    if (external?.aborted) this.cut('abort');
-    else external?.addEventListener('abort', this);
+    super(external, firstTokenTimeoutMs, timeoutMs);
   }
 
-  get signal(): AbortSignal {
-    return this.controller.signal;
+  protected override abortReason(): unknown {
+    return this.error();
   }
 
-  /** EventListener protocol: the caller's signal holds this object, not a fresh closure per call. */
-  handleEvent(): void {
-    this.cut('abort');
-  }
-
-  /** Our own early stop (the consumer left the stream). */
-  cancel(): void {
-    this.cut('abort');
-  }
-
-  firstToken(): void {
-    if (this.firstTokenTimer !== undefined) {
-      clearTimeout(this.firstTokenTimer);
-      this.firstTokenTimer = undefined;
-    }
-  }
-
-  end(): void {
-    this.firstToken();
-    clearTimeout(this.totalTimer);
-    this.external?.removeEventListener('abort', this);
+  /** Our own early stop (the consumer left the stream) reads as an abort, so the sequence is freed at once. */
+  override cancel(): void {
+    this.cutBy('abort');
   }
 
   /** The error that describes why this call was cut; undefined while it runs. */
@@ -85,12 +55,5 @@ export class LlamaCall {
     } finally {
       if (onAbort) this.signal.removeEventListener('abort', onAbort);
     }
-  }
-
-  private cut(reason: CutReason): void {
-    if (this.reason !== undefined) return;
-    this.reason = reason;
-    this.end();
-    this.controller.abort(this.error());
   }
 }

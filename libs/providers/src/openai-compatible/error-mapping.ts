@@ -1,6 +1,6 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { ProviderError } from '../language-model.js';
-import type { CallControl } from './call-control.js';
+import type { CallControl } from '../call-control.js';
 import { parseRetryAfter } from './retry-after.js';
 
 export interface ErrorContext {

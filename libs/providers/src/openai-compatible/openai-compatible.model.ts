@@ -2,7 +2,7 @@ import OpenAI from 'openai';
 import type { OpenAICompatibleProviderConfig } from '@switchboard/contracts';
 import { ProviderError, type CallOptions, type GenerateResult, type LanguageModel, type StreamResult } from '../language-model.js';
 import { createNodeHttpFetch } from '../http/node-http-fetch.js';
-import { CallControl } from './call-control.js';
+import { CallControl } from '../call-control.js';
 import { toProviderError, type ErrorContext } from './error-mapping.js';
 import { resolveEndpoint, type ResolvedEndpoint } from './presets.js';
 import { toChatParams } from './request-body.js';

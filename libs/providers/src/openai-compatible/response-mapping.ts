@@ -1,7 +1,7 @@
 import { APIError, type OpenAI } from 'openai';
 import type { FinishReason, Usage } from '@switchboard/contracts';
 import { emptyUsage, ProviderError, type GenerateResult, type StreamPart } from '../language-model.js';
-import type { CallControl } from './call-control.js';
+import type { CallControl } from '../call-control.js';
 import { cutError, toProviderError, type ErrorContext } from './error-mapping.js';
 import { decodeSseData } from './sse-decoder.js';
 

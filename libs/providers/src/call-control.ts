@@ -6,7 +6,7 @@ function cut(call: CallControl, reason: CallCutReason): void {
 }
 
 /**
- * One call's cancellation: the caller's signal, the time-to-first-token limit and the whole-call limit all
+ * One call's cancellation, shared by every adapter: the caller's signal, the time-to-first-token limit and the whole-call limit all
  * abort one per-call controller, and the first one to fire is remembered so the error says which it was.
  *
  * The SDK gets this per-call signal, never the caller's: the SDK adds an abort listener to the signal it is
@@ -47,7 +47,12 @@ export class CallControl {
     if (this.reason !== undefined) return;
     this.reason = reason;
     this.end();
-    this.controller.abort();
+    this.controller.abort(this.abortReason());
+  }
+
+  /** What the per-call signal is aborted with; adapters that hand the signal to code reading its reason override it. */
+  protected abortReason(): unknown {
+    return undefined;
   }
 
   /** The provider produced something: from now on only the whole-call limit applies. */
