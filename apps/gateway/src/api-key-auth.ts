@@ -1,6 +1,5 @@
-import { hashApiKey } from '@switchboard/contracts';
+import { hashApiKey, secretsEqual } from '@switchboard/contracts';
 import type { ApiKeysRepository } from '@switchboard/db';
-import { timingSafeEqual } from 'node:crypto';
 
 export interface Principal {
   /** The database key's id; null for the configured shared key, the admin key, or an open install. */
@@ -16,12 +15,6 @@ interface CacheEntry {
   expires: number;
 }
 
-const equal = (a: string, b: string): boolean => {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-};
-
 /**
  * Resolves a Bearer token to a principal. Database keys are cached (positive and negative) for `ttlMs`, so
  * authentication costs no database round trip per request; a revoked key stops working within that TTL.
@@ -36,7 +29,7 @@ export class ApiKeyAuth {
     private readonly keys: ApiKeysRepository | null,
     private readonly adminKey: string | undefined,
     private readonly sharedKey: string | undefined,
-    private readonly ttlMs = 30000,
+    private readonly ttlMs = 10000,
     private readonly maxEntries = 10000,
   ) {}
 
@@ -45,8 +38,8 @@ export class ApiKeyAuth {
     const token = authorization?.startsWith('Bearer ') ? authorization.slice(7).trim() : undefined;
     // An open install accepts any token: clients such as Open WebUI always send one.
     if (!token || (!this.keys && (await this.isOpen()))) return (await this.isOpen()) ? anonymous : null;
-    if (this.adminKey && equal(token, this.adminKey)) return { keyId: null, role: 'admin', rateLimitPerMinute: null };
-    if (this.sharedKey && equal(token, this.sharedKey)) return { keyId: null, role: 'user', rateLimitPerMinute: null };
+    if (this.adminKey && secretsEqual(token, this.adminKey)) return { keyId: null, role: 'admin', rateLimitPerMinute: null };
+    if (this.sharedKey && secretsEqual(token, this.sharedKey)) return { keyId: null, role: 'user', rateLimitPerMinute: null };
     if (!this.keys) return null;
     const hash = hashApiKey(token);
     const now = Date.now();

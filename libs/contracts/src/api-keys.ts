@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
  * API key secrets: `sb-` + 40 url-safe random characters. Only the sha256 of the whole secret is stored;
@@ -18,4 +18,9 @@ export function hashApiKey(secret: string): string {
 
 export function apiKeyDisplayPrefix(secret: string): string {
   return secret.slice(0, API_KEY_PREFIX.length + 6);
+}
+
+/** Constant-time comparison of a presented key with a configured one (hashed first, so lengths never leak). */
+export function secretsEqual(presented: string, expected: string): boolean {
+  return timingSafeEqual(createHash('sha256').update(presented).digest(), createHash('sha256').update(expected).digest());
 }

@@ -5,7 +5,7 @@ import { API_CONFIG, LOGGER } from '../api.tokens.js';
 import { ApiError } from '../common/api-error.js';
 import { ApiKeyLookup } from './api-key-lookup.js';
 import { type Principal } from './principal.js';
-import { secretsEqual } from './secret-compare.js';
+import { secretsEqual } from '@switchboard/contracts';
 
 const ANONYMOUS: Principal = { kind: 'anonymous', role: 'admin', keyId: null };
 

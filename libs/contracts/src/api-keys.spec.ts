@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { secretsEqual } from './secret-compare.js';
+import { secretsEqual } from './api-keys.js';
 
 describe('secretsEqual', () => {
   it('is true only for identical secrets, whatever their lengths', () => {
