@@ -15,7 +15,7 @@ import { PrismaApiKeysRepository } from './repositories/api-keys.repository.js';
 import { PrismaConversationsRepository } from './repositories/conversations.repository.js';
 import { PrismaMessagesRepository } from './repositories/messages.repository.js';
 import { PrismaProviderCallsRepository } from './repositories/provider-calls.repository.js';
-import { recordRun } from './repositories/record-run.js';
+import { recordRuns } from './repositories/record-runs.js';
 import { PrismaRunsRepository } from './repositories/runs.repository.js';
 import { connectSession } from './sql-session.js';
 
@@ -130,8 +130,12 @@ class PrismaDatabase implements Database {
     this.providerCalls = new PrismaProviderCallsRepository(prisma);
   }
 
+  recordRuns(records: CompletedRunRecord[]): Promise<void> {
+    return recordRuns(this.prisma, records);
+  }
+
   recordRun(record: CompletedRunRecord): Promise<void> {
-    return recordRun(this.prisma, record);
+    return recordRuns(this.prisma, [record]);
   }
 
   async ping(): Promise<void> {

@@ -102,12 +102,15 @@ export interface ProviderCallsRepository {
   listByRun(runId: string): Promise<ProviderCallRow[]>;
 }
 
-/** What a worker writes when a run ends, in one transaction (one round trip on the hot path). */
+/** What a worker writes when a run ends (see `recordRuns`). */
 export interface CompletedRunRecord {
   run: NewRun & { id: string };
   /**
-   * Created when the run had none yet; then its id is used for the messages. If another run already created
-   * a conversation with the same owner and externalId, the record joins that one (its id is remapped).
+   * The conversation the run belongs to: used when it exists with the same owner, created when it does not.
+   * If a conversation with the same owner and externalId exists (another run of the same client conversation,
+   * stored or earlier in the same batch), the record joins that one. A conversation with this id but another
+   * owner is never written into: the record gets a new conversation of its own. When the record lands
+   * elsewhere than `id`, its run and messages that point at `id` are remapped there.
    */
   conversation?: NewConversation & { id: string };
   messages: NewMessage[];
@@ -124,9 +127,17 @@ export interface Repositories {
   runs: RunsRepository;
   providerCalls: ProviderCallsRepository;
   /**
-   * Upserts the run (by id: an existing row gets only the fields the record carries) and writes everything
-   * else of a finished run atomically; retried internally on a deadlock.
+   * Writes finished runs, all or nothing, in one transaction whose number of statements does not grow with
+   * the batch (it grows only with the distinct API keys, and by one per run that already existed). Per record:
+   * the API key's spend (summed per key), the conversation (see CompletedRunRecord.conversation), its
+   * `updatedAt`, the run (upserted by id: an existing row gets only the fields the record carries), its
+   * messages in the given order and its provider calls. Records are applied in array order (a run that appears
+   * twice is created, then updated). Retried internally on deadlocks and on rows another process inserted at
+   * the same moment; any other failure (a ConflictError on a message id, a NotFoundError) fails the whole batch.
+   * An empty array writes nothing.
    */
+  recordRuns(records: CompletedRunRecord[]): Promise<void>;
+  /** `recordRuns([record])`. */
   recordRun(record: CompletedRunRecord): Promise<void>;
 }
 

@@ -83,17 +83,41 @@ export class PrismaApiKeysRepository implements ApiKeysRepository {
   }
 }
 
+/** Spend to add to one key. */
+export interface Spend {
+  tokens: number;
+  cost: number;
+}
+
 /**
  * Adds spend with single-statement increments, so concurrent runs never lose an update. When the key has a
  * budget period and its period is over, the first write of the new period resets the counters instead; the
  * conditions on periodStartedAt make that race-free (a loser of the reset race retries as an increment).
  * A key that no longer exists is ignored: losing a deleted key's spend must not fail a run.
  */
-export async function addSpend(db: PrismaDb | PrismaTx, id: string, tokens: number, cost: number): Promise<void> {
-  const key = await db.apiKey.findUnique({ where: { id }, select: { budgetPeriod: true } });
-  if (!key) return;
+export function addSpend(db: PrismaDb | PrismaTx, id: string, tokens: number, cost: number): Promise<void> {
+  return addSpends(db, new Map([[id, { tokens, cost }]]));
+}
+
+/**
+ * addSpend for several keys: one read of their budget periods, then the writes in sorted key order, so two
+ * transactions that touch the same keys lock them in the same order and queue instead of deadlocking.
+ */
+export async function addSpends(db: PrismaDb | PrismaTx, spends: ReadonlyMap<string, Spend>): Promise<void> {
+  if (spends.size === 0) return;
+  const ids = [...spends.keys()].sort();
+  const keys = await db.apiKey.findMany({ where: { id: { in: ids } }, select: { id: true, budgetPeriod: true } });
+  const periods = new Map(keys.map((k) => [k.id, k.budgetPeriod]));
+  for (const id of ids) {
+    const spend = spends.get(id);
+    if (!spend || !periods.has(id)) continue;
+    await incrementSpend(db, id, periods.get(id) ?? null, spend);
+  }
+}
+
+async function incrementSpend(db: PrismaDb | PrismaTx, id: string, budgetPeriod: string | null, { tokens, cost }: Spend): Promise<void> {
   const increment = { spentTokens: { increment: BigInt(Math.round(tokens)) }, spentCost: { increment: cost } };
-  const period = key.budgetPeriod === 'day' || key.budgetPeriod === 'month' ? key.budgetPeriod : null;
+  const period = budgetPeriod === 'day' || budgetPeriod === 'month' ? budgetPeriod : null;
   if (!period) {
     await db.apiKey.updateMany({ where: { id }, data: increment });
     return;

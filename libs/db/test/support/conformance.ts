@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import {
+  type CompletedRunRecord,
   ConflictError,
   type Database,
   InvalidCursorError,
@@ -559,7 +560,8 @@ export function repositoryConformance(backend: BackendName): void {
             providerCalls: [],
           };
         });
-        await Promise.all(runs.map((r) => db.recordRun(r)));
+        const outcomes = await Promise.allSettled(runs.map((r) => db.recordRun(r)));
+        expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
         const conversation = await db.conversations.findByExternalId(k.id, 'owui-chat-7');
         expect(conversation).not.toBeNull();
         const messages = (await db.messages.list(conversation!.id, { limit: 10 })).items.map((m) => m.content).sort();
@@ -581,6 +583,182 @@ export function repositoryConformance(backend: BackendName): void {
           }),
         );
         expect(await db.apiKeys.get(k.id)).toMatchObject({ spentTokens: 50, spentCost: 2.5 });
+      });
+    });
+
+    describe('recordRuns', () => {
+      /** A finished run of `ownerKeyId` in a conversation that the record brings along (a worker's shape). */
+      function finished(ownerKeyId: string | null, conversation: { id?: string; externalId?: string | null } = {}, tokens = 3): CompletedRunRecord {
+        const conversationId = conversation.id ?? newId();
+        const runId = newId();
+        return {
+          conversation: { id: conversationId, ownerKeyId, externalId: conversation.externalId ?? null, title: `title of ${runId}` },
+          run: { id: runId, conversationId, apiKeyId: ownerKeyId, requestedModel: 'auto', status: 'succeeded', promptTokens: 1, completionTokens: tokens - 1 },
+          messages: [
+            { id: newId(), conversationId, role: 'user', content: `question ${runId}` },
+            { id: newId(), conversationId, role: 'assistant', content: `answer ${runId}`, runId },
+          ],
+          providerCalls: [{ runId, provider: 'local', model: 'qwen', latencyMs: 5, promptTokens: 1, completionTokens: tokens - 1, outcome: 'ok' }],
+          spend: ownerKeyId ? { apiKeyId: ownerKeyId, tokens, cost: 0.25 } : undefined,
+        };
+      }
+      const contents = async (conversationId: string) => (await db.messages.list(conversationId, { limit: 100 })).items.map((m) => m.content);
+
+      it('writes a batch of 300 runs with every row in place and spend summed per key', async () => {
+        const keys = await Promise.all([0, 1, 2].map(() => db.apiKeys.create(key())));
+        const records = Array.from({ length: 300 }, (_, i) => finished(keys[i % 3]!.id, { externalId: i % 2 ? `ext-${i}` : null }, 3));
+        await db.recordRuns(records);
+
+        for (const [i, k] of keys.entries()) {
+          expect(await db.apiKeys.get(k.id)).toMatchObject({ spentTokens: 300, spentCost: 25 });
+          const listed = await allPages((cursor) => db.conversations.list(k.id, { limit: 40, cursor }));
+          expect(listed.map((c) => c.id).sort()).toEqual(records.filter((_, j) => j % 3 === i).map((r) => r.conversation!.id).sort());
+        }
+        for (const r of records) {
+          const conversationId = r.conversation!.id;
+          expect(await db.runs.get(r.run.id)).toMatchObject({ status: 'succeeded', conversationId, apiKeyId: r.run.apiKeyId, promptTokens: 1, completionTokens: 2 });
+          expect(await contents(conversationId)).toEqual(r.messages.map((m) => m.content));
+          expect((await db.providerCalls.listByRun(r.run.id)).map((c) => c.outcome)).toEqual(['ok']);
+          expect((await db.conversations.get(conversationId))?.externalId).toBe(r.conversation!.externalId);
+        }
+      });
+
+      it('resolves every kind of conversation in one mixed batch and updates runs that already existed', async () => {
+        const owner = await db.apiKeys.create(key());
+        const other = await db.apiKeys.create(key());
+        const existing = await db.conversations.create({ ownerKeyId: owner.id, title: 'existing' });
+        const storedTwin = await db.conversations.create({ ownerKeyId: owner.id, externalId: 'stored-chat', title: 'stored twin' });
+        const foreign = await db.conversations.create({ ownerKeyId: other.id, externalId: 'shared-chat', title: 'not yours' });
+        await db.messages.append(foreign.id, [{ role: 'user', content: 'private' }]);
+        const gatewayRun = await db.runs.create({ conversationId: existing.id, apiKeyId: owner.id, requestedModel: 'auto', status: 'running', attempt: 2, heartbeatAt: new Date() });
+        await new Promise((resolve) => setTimeout(resolve, 5));
+
+        const toExisting = finished(owner.id, { id: existing.id }, 10);
+        toExisting.run = { ...toExisting.run, id: gatewayRun.id, status: 'succeeded', finishReason: 'stop' };
+        toExisting.messages[1]!.runId = gatewayRun.id;
+        toExisting.providerCalls[0]!.runId = gatewayRun.id;
+        const fresh = finished(owner.id, {}, 20);
+        const batchTwinA = finished(owner.id, { externalId: 'batch-chat' }, 30);
+        const batchTwinB = finished(owner.id, { externalId: 'batch-chat' }, 40);
+        const joinsStored = finished(owner.id, { externalId: 'stored-chat' }, 50);
+        const hijack = finished(owner.id, { id: foreign.id }, 60);
+        // Same external id as the other owner's conversation: external ids are per owner, so this one is new.
+        const sameExternalOtherOwner = finished(owner.id, { externalId: 'shared-chat' }, 70);
+        const otherOwnersRun = finished(other.id, { id: foreign.id }, 80);
+        await db.recordRuns([toExisting, fresh, batchTwinA, batchTwinB, joinsStored, hijack, sameExternalOtherOwner, otherOwnersRun]);
+
+        // The existing conversation and run: appended to, updated in place, not duplicated, fields kept.
+        expect(await contents(existing.id)).toEqual(toExisting.messages.map((m) => m.content));
+        expect((await db.conversations.get(existing.id))!.updatedAt.getTime()).toBeGreaterThan(existing.updatedAt.getTime());
+        expect((await db.conversations.get(existing.id))!.title).toBe('existing');
+        expect(await db.runs.listByConversation(existing.id)).toHaveLength(1);
+        expect(await db.runs.get(gatewayRun.id)).toMatchObject({ status: 'succeeded', finishReason: 'stop', attempt: 2, heartbeatAt: gatewayRun.heartbeatAt, createdAt: gatewayRun.createdAt, completionTokens: 9 });
+
+        expect(await db.conversations.get(fresh.conversation!.id, owner.id)).toMatchObject({ title: fresh.conversation!.title });
+        expect(await contents(fresh.conversation!.id)).toEqual(fresh.messages.map((m) => m.content));
+
+        // Two records of one client conversation in the same batch: one conversation, both runs, in batch order.
+        const batchTwin = (await db.conversations.findByExternalId(owner.id, 'batch-chat'))!;
+        expect(batchTwin.id).toBe(batchTwinA.conversation!.id);
+        expect(await db.conversations.get(batchTwinB.conversation!.id)).toBeNull();
+        expect(await contents(batchTwin.id)).toEqual([...batchTwinA.messages, ...batchTwinB.messages].map((m) => m.content));
+        expect((await db.runs.listByConversation(batchTwin.id)).map((r) => r.id).sort()).toEqual([batchTwinA.run.id, batchTwinB.run.id].sort());
+
+        expect(await db.conversations.get(joinsStored.conversation!.id)).toBeNull();
+        expect(await contents(storedTwin.id)).toEqual(joinsStored.messages.map((m) => m.content));
+        expect(await db.runs.get(joinsStored.run.id)).toMatchObject({ conversationId: storedTwin.id });
+
+        // Someone else's conversation id: only its owner's record wrote there; the other got a conversation of its own.
+        expect(await db.conversations.get(foreign.id)).toMatchObject({ ownerKeyId: other.id, title: 'not yours', externalId: 'shared-chat' });
+        expect(await contents(foreign.id)).toEqual(['private', ...otherOwnersRun.messages.map((m) => m.content)]);
+        const hijackRun = (await db.runs.get(hijack.run.id))!;
+        expect(hijackRun.conversationId).not.toBe(foreign.id);
+        expect(await db.conversations.get(hijackRun.conversationId!, owner.id)).toMatchObject({ title: hijack.conversation!.title });
+        expect(await contents(hijackRun.conversationId!)).toEqual(hijack.messages.map((m) => m.content));
+        expect(await db.runs.get(otherOwnersRun.run.id)).toMatchObject({ conversationId: foreign.id });
+
+        const ownSharedChat = (await db.conversations.findByExternalId(owner.id, 'shared-chat'))!;
+        expect(ownSharedChat.id).toBe(sameExternalOtherOwner.conversation!.id);
+        expect(await contents(ownSharedChat.id)).toEqual(sameExternalOtherOwner.messages.map((m) => m.content));
+
+        expect(await db.apiKeys.get(owner.id)).toMatchObject({ spentTokens: 10 + 20 + 30 + 40 + 50 + 60 + 70, spentCost: 1.75 });
+        expect(await db.apiKeys.get(other.id)).toMatchObject({ spentTokens: 80, spentCost: 0.25 });
+        expect((await allPages((cursor) => db.conversations.list(owner.id, { limit: 50, cursor }))).length).toBe(6);
+      });
+
+      it('joins a stored conversation with the external id even when its own id belongs to someone else', async () => {
+        const owner = await db.apiKeys.create(key());
+        const other = await db.apiKeys.create(key());
+        const foreign = await db.conversations.create({ ownerKeyId: other.id });
+        const twin = await db.conversations.create({ ownerKeyId: owner.id, externalId: 'owui-9' });
+        const record = finished(owner.id, { id: foreign.id, externalId: 'owui-9' });
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        await db.recordRun(record);
+        expect(await db.runs.get(record.run.id)).toMatchObject({ conversationId: twin.id });
+        expect(await contents(twin.id)).toEqual(record.messages.map((m) => m.content));
+        expect(await contents(foreign.id)).toEqual([]);
+        expect(await db.conversations.get(foreign.id)).toEqual(foreign);
+      });
+
+      it('creates a conversation that two records of a batch share once, and gives a second owner of its id a new one', async () => {
+        const owner = await db.apiKeys.create(key());
+        const other = await db.apiKeys.create(key());
+        const first = finished(owner.id);
+        const second = finished(owner.id, { id: first.conversation!.id });
+        const intruder = finished(other.id, { id: first.conversation!.id });
+        await db.recordRuns([first, second, intruder]);
+        expect(await db.conversations.get(first.conversation!.id, owner.id)).not.toBeNull();
+        expect(await contents(first.conversation!.id)).toEqual([...first.messages, ...second.messages].map((m) => m.content));
+        const intruderConversation = (await db.runs.get(intruder.run.id))!.conversationId!;
+        expect(intruderConversation).not.toBe(first.conversation!.id);
+        expect(await db.conversations.get(intruderConversation, other.id)).not.toBeNull();
+        expect(await contents(intruderConversation)).toEqual(intruder.messages.map((m) => m.content));
+      });
+
+      it('creates a run that appears twice in a batch once, then updates it, like two recordRun calls', async () => {
+        const started = finished(null);
+        started.run.status = 'running';
+        const ended = { ...finished(null, { id: started.conversation!.id }), run: { id: started.run.id, requestedModel: 'auto', status: 'failed' as const, error: 'boom' } };
+        ended.providerCalls = [{ ...ended.providerCalls[0]!, runId: started.run.id }];
+        await db.recordRuns([started, ended]);
+        expect(await db.runs.get(started.run.id)).toMatchObject({ status: 'failed', error: 'boom', conversationId: started.conversation!.id, completionTokens: 2 });
+        expect(await db.runs.listByConversation(started.conversation!.id)).toHaveLength(1);
+        expect(await db.providerCalls.listByRun(started.run.id)).toHaveLength(2);
+      });
+
+      it('writes nothing of a batch when one record fails, and nothing at all for an empty batch', async () => {
+        const k = await db.apiKeys.create(key());
+        const good = finished(k.id);
+        const bad = finished(k.id);
+        bad.messages[0]!.id = good.messages[0]!.id;
+        await expect(db.recordRuns([good, bad])).rejects.toBeInstanceOf(ConflictError);
+        expect(await db.conversations.get(good.conversation!.id)).toBeNull();
+        expect(await db.runs.get(good.run.id)).toBeNull();
+        expect(await db.providerCalls.listByRun(good.run.id)).toEqual([]);
+        expect(await db.apiKeys.get(k.id)).toMatchObject({ spentTokens: 0, spentCost: 0 });
+
+        await expect(db.recordRuns([])).resolves.toBeUndefined();
+      });
+
+      it('keeps every spend and one conversation per external id when batches with the same keys and chats race', async () => {
+        const keys = await Promise.all([0, 1, 2].map(() => db.apiKeys.create(key())));
+        const batches = Array.from({ length: 4 }, (_, b) =>
+          // Keys in a different order in every batch: the writes must still not deadlock for good.
+          Array.from({ length: 6 }, (_, i) => finished(keys[(i + b) % 3]!.id, { externalId: `race-${i % 2}` }, 4)),
+        );
+        // allSettled: a failing batch must not end the test while the others still hold connections.
+        const outcomes = await Promise.allSettled(batches.map((batch) => db.recordRuns(batch)));
+        expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
+        for (const k of keys) {
+          expect(await db.apiKeys.get(k.id)).toMatchObject({ spentTokens: 32, spentCost: 2 });
+          for (const externalId of ['race-0', 'race-1']) {
+            const conversation = (await db.conversations.findByExternalId(k.id, externalId))!;
+            const expected = batches.flat().filter((r) => r.run.apiKeyId === k.id && r.conversation!.externalId === externalId);
+            expect((await db.runs.listByConversation(conversation.id)).map((r) => r.id).sort()).toEqual(expected.map((r) => r.run.id).sort());
+            expect(await contents(conversation.id)).toHaveLength(expected.length * 2);
+          }
+          expect(await allPages((cursor) => db.conversations.list(k.id, { limit: 50, cursor }))).toHaveLength(2);
+        }
       });
     });
   });
