@@ -68,7 +68,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   cmd.options.enableOfflineQueue = false;
   queueConnection.options.enableOfflineQueue = false;
 
-  const hub = new RunEventHub(sub, cmd, keys);
+  const hub = new RunEventHub(sub, cmd, keys, newId());
+  await hub.start();
   const runQueue = new RunQueue(queueConnection, keys, config.queue);
   const catalog = new ModelCatalog(config);
   const auth = new ApiKeyAuth(options.apiKeys, config.auth.admin_key, config.auth.api_key);
@@ -135,7 +136,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
 
   /** Relays a run's events to `res` as SSE until its terminal event or until the client leaves. */
-  const relay = (res: ServerResponse, runId: string, afterSeq: number, renderer: ChunkRenderer, onClientGone: () => void): RunSubscription => {
+  const relay = (
+    res: ServerResponse,
+    runId: string,
+    /** null: a run this gateway is about to enqueue (events come on its reply channel); else resume after this seq. */
+    afterSeq: number | null,
+    renderer: ChunkRenderer,
+    onClientGone: () => void,
+  ): RunSubscription => {
     const stream: OpenStream = { res, lastWrite: Date.now() };
     openStreams.add(stream);
     metrics.openStreams.inc();
@@ -151,36 +159,33 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       openStreams.delete(stream);
       metrics.openStreams.dec();
     };
-    const subscription = hub.subscribe(
-      runId,
-      afterSeq,
-      (seq, event) => {
-        const text = renderer.render(seq, event);
-        startSse(res, runId);
-        if (text) {
-          // Events that arrive together (one read from Redis) leave in one socket write.
-          if (!corked) {
-            corked = true;
-            res.cork();
-            process.nextTick(uncork);
-          }
-          res.write(text);
-          stream.lastWrite = Date.now();
+    const onEvent = (seq: number, event: RunEvent): void => {
+      const text = renderer.render(seq, event);
+      startSse(res, runId);
+      if (text) {
+        // Events that arrive together (one read from Redis) leave in one socket write.
+        if (!corked) {
+          corked = true;
+          res.cork();
+          process.nextTick(uncork);
         }
-        if (text.endsWith('[DONE]\n\n')) {
-          end();
-          res.end();
-        }
-      },
-      (error) => {
-        logger.error({ err: error, runId }, 'run event subscription failed');
-        if (!finished) {
-          res.write(`data: ${JSON.stringify(OpenAIError.unavailable('Lost the run event stream; resume with GET /v1/runs/' + runId + '/events.').toBody())}\n\ndata: [DONE]\n\n`);
-          end();
-          res.end();
-        }
-      },
-    );
+        res.write(text);
+        stream.lastWrite = Date.now();
+      }
+      if (text.endsWith('[DONE]\n\n')) {
+        end();
+        res.end();
+      }
+    };
+    const onError = (error: unknown): void => {
+      logger.error({ err: error, runId }, 'run event subscription failed');
+      if (!finished) {
+        res.write(`data: ${JSON.stringify(OpenAIError.unavailable('Lost the run event stream; resume with GET /v1/runs/' + runId + '/events.').toBody())}\n\ndata: [DONE]\n\n`);
+        end();
+        res.end();
+      }
+    };
+    const subscription = afterSeq === null ? hub.follow(runId, onEvent, onError) : hub.subscribe(runId, afterSeq, onEvent, onError);
     res.on('close', () => {
       if (finished) return;
       end();
@@ -208,6 +213,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       conversationId: header(req, 'x-conversation-id'),
       externalConversationId: header(req, 'x-openwebui-chat-id'),
       mode: stream ? 'stream' : 'json',
+      replyTo: hub.replyChannel,
       request,
     };
     metrics.runs.inc({ mode: job.mode });
@@ -216,8 +222,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     };
     if (stream) {
       const renderer = new ChunkRenderer(runId, request.model, created, request.stream_options?.include_usage === true);
-      // Subscribe first, then enqueue: the hub's catch-up read covers any event written in between.
-      const subscription = relay(res, runId, 0, renderer, cancel);
+      // Follow first, then enqueue: the reply channel is already subscribed, so no event can be missed.
+      const subscription = relay(res, runId, null, renderer, cancel);
       try {
         await enqueue(job);
       } catch (error) {
@@ -230,9 +236,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     await new Promise<void>((resolve, reject) => {
       const acc = new CompletionAccumulator();
       let done = false;
-      const subscription = hub.subscribe(
+      const subscription = hub.follow(
         runId,
-        0,
         (_seq, event) => {
           acc.add(event);
           const result = completionResult(event, acc, runId, request, created);

@@ -47,7 +47,7 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
   // A retry (worker crash, provider failure) continues what earlier attempts streamed: never repeat, never lose.
   const earlier = attempt > 1 ? await readRunEvents(redis, keys, data.runId, 0) : [];
   const lastSeq = earlier.at(-1)?.seq ?? 0;
-  const writer = new RunEventWriter(redis, keys, data.runId, lastSeq, config.queue.events_ttl_seconds);
+  const writer = new RunEventWriter(redis, keys, data.runId, lastSeq, config.queue.events_ttl_seconds, data.replyTo);
 
   const abort = new AbortController();
   deps.active.set(data.runId, abort);

@@ -12,6 +12,8 @@ export const chatRunJobSchema = z.object({
   conversationId: z.string().nullable(),
   externalConversationId: z.string().nullable(),
   mode: z.enum(['stream', 'json']),
+  /** The accepting gateway's reply channel: workers publish the run's events there too. */
+  replyTo: z.string().nullable().default(null),
   request: chatCompletionRequestSchema,
 });
 export type ChatRunJob = z.output<typeof chatRunJobSchema>;

@@ -8,6 +8,8 @@ export interface RedisKeys {
   runEvents(runId: string): string;
   /** Pub/sub channel carrying each event as it is appended, for live subscribers. */
   runChannel(runId: string): string;
+  /** One gateway instance's channel: events of the runs it accepted, tagged with their run id. */
+  replyChannel(instanceId: string): string;
   /** Channel on which gateways and the API ask workers to cancel a run. */
   cancelChannel(): string;
   /** BullMQ's own key prefix. */
@@ -19,6 +21,7 @@ export function redisKeys(prefix: string): RedisKeys {
     prefix,
     runEvents: (runId) => `${prefix}:run:${runId}:ev`,
     runChannel: (runId) => `${prefix}:run:${runId}`,
+    replyChannel: (instanceId) => `${prefix}:gw:${instanceId}`,
     cancelChannel: () => `${prefix}:cancel`,
     bullPrefix: () => `${prefix}:bull`,
   };

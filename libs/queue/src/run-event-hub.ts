@@ -17,6 +17,8 @@ interface Subscriber {
   /** Live messages that arrived while a catch-up read was in flight. */
   buffer: { seq: number; raw: string }[] | null;
   done: boolean;
+  /** Fed by the gateway's reply channel rather than the run's own channel. */
+  reply: boolean;
 }
 
 /**
@@ -27,27 +29,50 @@ interface Subscriber {
  */
 export class RunEventHub {
   private readonly byChannel = new Map<string, Set<Subscriber>>();
+  /** Runs this gateway accepted, fed by its reply channel. */
+  private readonly byRun = new Map<string, Subscriber>();
+  /** This gateway's reply channel, named in the jobs it enqueues. */
+  readonly replyChannel: string;
 
   constructor(
     private readonly sub: Redis,
     private readonly cmd: Redis,
     private readonly keys: RedisKeys,
+    instanceId: string,
   ) {
+    this.replyChannel = keys.replyChannel(instanceId);
     sub.on('message', (channel: string, message: string) => this.onMessage(channel, message));
     // After a reconnect ioredis resubscribes by itself; what was published meanwhile is read from the streams.
     sub.on('ready', () => {
       for (const subs of this.byChannel.values()) for (const s of subs) this.catchUp(s);
+      for (const s of this.byRun.values()) this.catchUp(s);
     });
   }
 
+  /** Subscribes the reply channel; call once before `follow`. */
+  async start(): Promise<void> {
+    await this.sub.subscribe(this.replyChannel);
+  }
+
   get openSubscriptions(): number {
-    let n = 0;
+    let n = this.byRun.size;
     for (const subs of this.byChannel.values()) n += subs.size;
     return n;
   }
 
+  /**
+   * Follows a run this gateway is about to enqueue with `replyTo: hub.replyChannel`. Its events arrive on the
+   * reply channel, subscribed long before the job exists, so nothing can be missed and no catch-up read or
+   * per-run SUBSCRIBE is needed. Call it before enqueueing.
+   */
+  follow(runId: string, listener: RunEventListener, onError: (error: unknown) => void): RunSubscription {
+    const s: Subscriber = { runId, lastSeq: 0, listener, onError, buffer: null, done: false, reply: true };
+    this.byRun.set(runId, s);
+    return { unsubscribe: () => this.remove(s) };
+  }
+
   subscribe(runId: string, afterSeq: number, listener: RunEventListener, onError: (error: unknown) => void): RunSubscription {
-    const s: Subscriber = { runId, lastSeq: afterSeq, listener, onError, buffer: [], done: false };
+    const s: Subscriber = { runId, lastSeq: afterSeq, listener, onError, buffer: [], done: false, reply: false };
     const channel = this.keys.runChannel(runId);
     let subs = this.byChannel.get(channel);
     const first = !subs;
@@ -63,6 +88,10 @@ export class RunEventHub {
 
   private remove(s: Subscriber): void {
     s.done = true;
+    if (s.reply) {
+      this.byRun.delete(s.runId);
+      return;
+    }
     const channel = this.keys.runChannel(s.runId);
     const subs = this.byChannel.get(channel);
     if (!subs) return;
@@ -94,6 +123,16 @@ export class RunEventHub {
   }
 
   private onMessage(channel: string, message: string): void {
+    if (channel === this.replyChannel) {
+      const a = message.indexOf(' ');
+      const b = message.indexOf(' ', a + 1);
+      const s = this.byRun.get(message.slice(0, a));
+      if (!s) return;
+      const seq = Number(message.slice(a + 1, b));
+      if (s.buffer) s.buffer.push({ seq, raw: message.slice(b + 1) });
+      else this.onLive(s, seq, message.slice(b + 1));
+      return;
+    }
     const subs = this.byChannel.get(channel);
     if (!subs) return;
     const space = message.indexOf(' ');

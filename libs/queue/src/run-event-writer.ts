@@ -7,14 +7,23 @@ import type { RedisKeys } from './keys.js';
  * Stream ids are `0-<seq>`, chosen by the writer: a retried run continues from the last seq, and a zombie
  * writer (a worker that lost its job but keeps going) is fenced off because Redis refuses an id that is not
  * greater than the stream's last one.
+ * Each event is published on the run's own channel (resuming clients) and, when the run has one, on the
+ * reply channel of the gateway that accepted it (`<runId> <seq> <json>`): that gateway subscribed once at
+ * start, so a fresh run costs it no SUBSCRIBE, UNSUBSCRIBE or catch-up read.
+ * ARGV: run channel, ttl, reply channel ('' for none), runId, then seq/json pairs.
  */
 const APPEND_SCRIPT = `
-local n = (#ARGV - 2) / 2
+local n = (#ARGV - 4) / 2
 for i = 0, n - 1 do
-  redis.call('XADD', KEYS[1], '0-' .. ARGV[3 + i * 2], 'e', ARGV[4 + i * 2])
+  redis.call('XADD', KEYS[1], '0-' .. ARGV[5 + i * 2], 'e', ARGV[6 + i * 2])
 end
 for i = 0, n - 1 do
-  redis.call('PUBLISH', ARGV[1], ARGV[3 + i * 2] .. ' ' .. ARGV[4 + i * 2])
+  redis.call('PUBLISH', ARGV[1], ARGV[5 + i * 2] .. ' ' .. ARGV[6 + i * 2])
+end
+if ARGV[3] ~= '' then
+  for i = 0, n - 1 do
+    redis.call('PUBLISH', ARGV[3], ARGV[4] .. ' ' .. ARGV[5 + i * 2] .. ' ' .. ARGV[6 + i * 2])
+  end
 end
 local ttl = tonumber(ARGV[2])
 if ttl > 0 then redis.call('EXPIRE', KEYS[1], ttl) end
@@ -53,6 +62,8 @@ export class RunEventWriter {
     lastSeq: number,
     /** Seconds the stream stays readable after its terminal event. */
     private readonly ttlSeconds: number,
+    /** The accepting gateway's reply channel, if it asked for one. */
+    private readonly replyChannel: string | null = null,
   ) {
     defineRunEventCommands(redis);
     this.seq = lastSeq;
@@ -97,7 +108,14 @@ export class RunEventWriter {
         for (const event of batch) args.push(String(++seq), JSON.stringify(event));
         const ttl = this.ended ? this.ttlSeconds : 0;
         try {
-          await this.redis.sbAppendRunEvents(this.keys.runEvents(this.runId), this.keys.runChannel(this.runId), ttl, ...args);
+          await this.redis.sbAppendRunEvents(
+            this.keys.runEvents(this.runId),
+            this.keys.runChannel(this.runId),
+            ttl,
+            this.replyChannel ?? '',
+            this.runId,
+            ...args,
+          );
           this.seq = seq;
         } catch (error) {
           this.failure = /equal or smaller/i.test(String(error)) ? new RunFencedError(this.runId) : error;

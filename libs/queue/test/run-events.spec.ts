@@ -40,7 +40,8 @@ beforeAll(async () => {
   sub = createRedis(url, 'test-sub');
   await connectRedis(cmd, url);
   await connectRedis(sub, url);
-  hub = new RunEventHub(sub, cmd, keys);
+  hub = new RunEventHub(sub, cmd, keys, 'test-gw');
+  await hub.start();
 });
 
 afterAll(async () => {
@@ -105,6 +106,33 @@ describe('run events', () => {
       { t: 'tool', i: 0, id: 'c1', name: 'f', args: '' },
       { t: 'text', d: 'w' },
     ]);
+  });
+
+  it("delivers a followed run's events through the gateway's reply channel, and to resumers on the run channel", async () => {
+    const runId = randomUUID();
+    const followed = new Promise<{ seq: number; event: RunEvent }[]>((resolve, reject) => {
+      const got: { seq: number; event: RunEvent }[] = [];
+      hub.follow(
+        runId,
+        (seq, event) => {
+          got.push({ seq, event });
+          if (event.t === 'finish') resolve(got);
+        },
+        reject,
+      );
+    });
+    const w = new RunEventWriter(cmd, keys, runId, 0, 60, hub.replyChannel);
+    w.append({ t: 'text', d: 'a' });
+    await w.flush();
+    const resumer = collect(runId, 1);
+    await new Promise((r) => setTimeout(r, 20));
+    w.append({ t: 'text', d: 'b' });
+    await w.flush();
+    w.append(finish);
+    await w.flush();
+    expect((await followed).map((g) => g.seq)).toEqual([1, 2, 3]);
+    expect((await resumer).map((g) => g.seq)).toEqual([2, 3]);
+    expect(hub.openSubscriptions).toBe(0);
   });
 
   it('fences off a second writer that reuses seqs (a zombie attempt)', async () => {
