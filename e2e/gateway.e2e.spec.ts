@@ -149,12 +149,12 @@ describe('gateway end to end (built apps, real Redis, fake upstream over HTTP)',
     const res = await fetch(`${gw}/v1/chat/completions`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ model: 'fake/m1', messages: [{ role: 'user', content: 'slow:3' }], stream: true }),
+      body: JSON.stringify({ model: 'fake/m1', messages: [{ role: 'user', content: 'slow:20' }], stream: true }),
     });
     const runId = res.headers.get('x-run-id')!;
     const full = await res.text();
     const events = [...full.matchAll(/^id: (\d+)\ndata: (.*)$/gm)].map((m) => ({ id: Number(m[1]), data: m[2]! }));
-    // Deltas 3 ms apart each get their own event (only deltas queued behind a write merge).
+    // Deltas 20 ms apart (more than stream_coalesce_ms) each get their own event.
     expect(events.length).toBeGreaterThan(30);
     const cut = events[10]!.id;
     const resumed = await fetch(`${gw}/v1/runs/${runId}/events`, { headers: { Authorization: `Bearer ${KEY}`, 'Last-Event-ID': String(cut) } });

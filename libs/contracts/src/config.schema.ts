@@ -25,6 +25,11 @@ export const serverConfigSchema = z.strictObject({
   worker_port: port.default(8090),
   /** SSE `: ping` interval while a stream is otherwise silent; keeps proxies and clients from timing out. */
   heartbeat_ms: positiveInt.default(5000),
+  /**
+   * After the first token, text deltas that arrive within this many ms leave as one event (one Redis write,
+   * one SSE chunk). Per-token socket writes are what the platform adds per token; 0 sends every token alone.
+   */
+  stream_coalesce_ms: z.number().int().min(0).default(15),
   /** Largest request body accepted by the gateway and the API; larger ones get 413. */
   body_limit_mb: z.number().positive().default(10),
   /** How long a draining gateway or api waits for open streams on SIGTERM. */

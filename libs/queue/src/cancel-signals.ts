@@ -1,8 +1,13 @@
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from './keys.js';
 
+/** The one command `publishCancel` needs, so callers that hold a narrower client (the API) can pass it. */
+export interface CancelPublisher {
+  publish(channel: string, message: string): Promise<number>;
+}
+
 /** Asks whichever worker runs `runId` to abort it (client gone, owner or admin cancelled). */
-export async function publishCancel(redis: Redis, keys: RedisKeys, runId: string, reason: string): Promise<void> {
+export async function publishCancel(redis: CancelPublisher, keys: RedisKeys, runId: string, reason: string): Promise<void> {
   await redis.publish(keys.cancelChannel(), JSON.stringify({ runId, reason }));
 }
 

@@ -1,5 +1,5 @@
 import { chatRunJobSchema } from '@switchboard/contracts';
-import type { z } from 'zod';
+import { z } from 'zod';
 
 /**
  * The job catalog: every job Switchboard runs, its queue, its payload schema and its retry policy.
@@ -12,6 +12,12 @@ export const jobCatalog = {
     schema: chatRunJobSchema,
     /** Attempts come from config (queue.attempts); retries continue the partial answer, never repeat it. */
     backoffMs: 500,
+  },
+  'watchdog.scan': {
+    queue: 'maintenance',
+    /** Repeatable (a BullMQ job scheduler every worker upserts); finds stale runs and fails the lost ones. */
+    schema: z.object({}),
+    backoffMs: 1000,
   },
 } as const satisfies Record<string, { queue: string; schema: z.ZodType; backoffMs: number }>;
 

@@ -51,8 +51,12 @@ export class RunEventWriter {
   private seq: number;
   private pending: RunEvent[] = [];
   private inFlight: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
   private failure: unknown = null;
   private ended = false;
+  /** Whether content (text, tool calls) has gone out: the first token is never held back. */
+  private contentSent = false;
+  private lastWriteAt = 0;
 
   constructor(
     private readonly redis: Redis,
@@ -64,6 +68,8 @@ export class RunEventWriter {
     private readonly ttlSeconds: number,
     /** The accepting gateway's reply channel, if it asked for one. */
     private readonly replyChannel: string | null = null,
+    /** After the first token, deltas within this window leave together (config server.stream_coalesce_ms). */
+    private readonly coalesceMs = 0,
   ) {
     defineRunEventCommands(redis);
     this.seq = lastSeq;
@@ -75,55 +81,81 @@ export class RunEventWriter {
   }
 
   /**
-   * Queues an event. While a write is in flight, later events wait and go out together in the next one, and
-   * consecutive text (or reasoning) deltas among them merge into one event: no added latency when idle (each
-   * token goes out at once), far fewer events and round trips under load. Terminal events set the TTL.
+   * Queues an event. Consecutive text (or reasoning) deltas that wait together merge into one event. They wait
+   * while a write is in flight, and, once the first token is out, until `coalesceMs` after the last write:
+   * the first token goes at once (time to first token), later ones in a few ms batches (far fewer Redis and
+   * socket writes per token), anything else (tool calls, the terminal event) at once.
    */
   append(event: RunEvent): void {
     if (this.failure) throw this.failure;
     if (this.ended) throw new Error(`run ${this.runId}: event after the terminal event`);
     const last = this.pending.at(-1);
-    if (last && (event.t === 'text' || event.t === 'reasoning') && last.t === event.t) {
+    const delta = event.t === 'text' || event.t === 'reasoning';
+    if (last && delta && last.t === event.t) {
       this.pending[this.pending.length - 1] = { t: event.t, d: last.d + event.d };
     } else {
       this.pending.push(event);
     }
     if (terminalEventTypes.has(event.t)) this.ended = true;
-    if (!this.inFlight) this.inFlight = this.drain();
+    this.schedule(delta);
   }
 
   /** Resolves when every appended event is in Redis; rejects if any write failed. */
   async flush(): Promise<void> {
-    while (this.inFlight) await this.inFlight;
+    for (;;) {
+      if (this.timer) this.writeNow();
+      if (!this.inFlight) break;
+      await this.inFlight;
+    }
     if (this.failure) throw this.failure;
   }
 
+  private schedule(delta: boolean): void {
+    if (this.inFlight || this.pending.length === 0) return;
+    const wait = delta && this.contentSent ? this.lastWriteAt + this.coalesceMs - Date.now() : 0;
+    if (wait > 0) {
+      this.timer ??= setTimeout(() => this.writeNow(), wait);
+      return;
+    }
+    this.writeNow();
+  }
+
+  private writeNow(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (!this.inFlight && this.pending.length > 0) this.inFlight = this.drain();
+  }
+
   private async drain(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    const args: string[] = [];
+    let seq = this.seq;
+    for (const event of batch) {
+      args.push(String(++seq), JSON.stringify(event));
+      if (event.t === 'text' || event.t === 'tool' || event.t === 'reasoning') this.contentSent = true;
+    }
     try {
-      while (this.pending.length > 0 && !this.failure) {
-        const batch = this.pending;
-        this.pending = [];
-        const args: string[] = [];
-        let seq = this.seq;
-        for (const event of batch) args.push(String(++seq), JSON.stringify(event));
-        const ttl = this.ended ? this.ttlSeconds : 0;
-        try {
-          await this.redis.sbAppendRunEvents(
-            this.keys.runEvents(this.runId),
-            this.keys.runChannel(this.runId),
-            ttl,
-            this.replyChannel ?? '',
-            this.runId,
-            ...args,
-          );
-          this.seq = seq;
-        } catch (error) {
-          this.failure = /equal or smaller/i.test(String(error)) ? new RunFencedError(this.runId) : error;
-        }
-      }
+      await this.redis.sbAppendRunEvents(
+        this.keys.runEvents(this.runId),
+        this.keys.runChannel(this.runId),
+        this.ended ? this.ttlSeconds : 0,
+        this.replyChannel ?? '',
+        this.runId,
+        ...args,
+      );
+      this.seq = seq;
+    } catch (error) {
+      this.failure = /equal or smaller/i.test(String(error)) ? new RunFencedError(this.runId) : error;
     } finally {
+      this.lastWriteAt = Date.now();
       this.inFlight = null;
     }
+    if (this.failure) return;
+    // What queued up meanwhile: deltas only wait out the rest of the window, anything else goes now.
+    this.schedule(this.pending.every((e) => e.t === 'text' || e.t === 'reasoning'));
   }
 }
 

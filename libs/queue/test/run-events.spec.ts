@@ -135,6 +135,31 @@ describe('run events', () => {
     expect(hub.openSubscriptions).toBe(0);
   });
 
+  it('sends the first token at once and holds later deltas for the coalescing window', async () => {
+    const runId = randomUUID();
+    const w = new RunEventWriter(cmd, keys, runId, 0, 60, null, 10_000);
+    w.append({ t: 'start', provider: 'p', model: 'm', attempt: 1 });
+    w.append({ t: 'text', d: 'first' });
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await readRunEvents(cmd, keys, runId, 0)).map((e) => e.event.t)).toEqual(['start', 'text']);
+    w.append({ t: 'text', d: ' sec' });
+    w.append({ t: 'text', d: 'ond' });
+    await new Promise((r) => setTimeout(r, 50));
+    // Held: the window (10 s here) has not passed since the last write.
+    expect(await readRunEvents(cmd, keys, runId, 2)).toEqual([]);
+    w.append({ t: 'tool', i: 0, id: 'c', name: 'f', args: '{}' }); // not a delta: goes at once, taking the text along
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await readRunEvents(cmd, keys, runId, 2)).map((e) => e.event)).toEqual([
+      { t: 'text', d: ' second' },
+      { t: 'tool', i: 0, id: 'c', name: 'f', args: '{}' },
+    ]);
+    w.append({ t: 'text', d: 'tail' });
+    w.append(finish); // terminal: never waits
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await readRunEvents(cmd, keys, runId, 4)).map((e) => e.event.t)).toEqual(['text', 'finish']);
+    await w.flush();
+  });
+
   it('fences off a second writer that reuses seqs (a zombie attempt)', async () => {
     const runId = randomUUID();
     const a = new RunEventWriter(cmd, keys, runId, 0, 60);
