@@ -12,6 +12,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { makeClient } from './bench/sse-client.mjs';
+import { runLocalBench } from './bench-local.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 1000);
@@ -175,6 +176,8 @@ async function main() {
     await stop(upstream.child);
   }
   writeReport(results);
+  // The local-model benchmark (node-llama-cpp direct vs through Switchboard) writes its own section; BENCH_LOCAL=0 skips it.
+  if (process.env.BENCH_LOCAL !== '0') await runLocalBench();
 }
 
 function machine() {

@@ -9,6 +9,8 @@ import { openDatabase } from '@switchboard/db';
 import { Command, InvalidArgumentError } from 'commander';
 import { allApps, type AppName, startPlatform } from './platform.js';
 import { TEST_MODEL_FILE } from './test-model-fallback.js';
+import { downloadModelCommand } from './models-download.command.js';
+import { selectModelCommand } from './models-select.command.js';
 
 const program = new Command('switchboard').description('Queue-based agent orchestration with an OpenAI-compatible gateway');
 
@@ -78,13 +80,42 @@ models
     const root = findProjectRoot(process.cwd());
     const manifest = await readModelManifest(path.join(root, 'models/manifest.json'));
     const known = await modelFilesOnDisk(manifest, path.join(root, 'models'));
-    console.log('Known models (download the URL into models/):');
+    console.log('Known models (`switchboard models download NAME`, or put the file from its URL into models/ by hand):');
     for (const m of known) console.log(`  ${m.present ? '✓' : ' '} ${m.model.name.padEnd(28)} ${m.model.file}  ${m.model.url}`);
     console.log('Configured llama-cpp models:');
     for (const p of config.providers) {
       if (p.type !== 'llama-cpp') continue;
       for (const m of p.models) console.log(`  ${existsSync(m.file) ? '✓' : '✗'} ${p.name}/${m.name}  ${m.file}`);
     }
+  });
+models
+  .command('download')
+  .description('download a model of models/manifest.json into models/ (resumes an interrupted download)')
+  .argument('<name>', 'model name, as `switchboard models list` shows it')
+  .option('--force', 'download again even if the file is there')
+  .action(async (name: string, opts: { force?: boolean }) => {
+    const controller = new AbortController();
+    // First Ctrl-C stops cleanly, keeping the .part to resume; a second one quits at once.
+    process.once('SIGINT', () => {
+      controller.abort();
+      process.once('SIGINT', () => process.exit(130));
+    });
+    await downloadModelCommand(name, { cwd: process.cwd(), env: process.env, out: process.stdout }, {
+      signal: controller.signal,
+      progress: process.stderr,
+      ...(opts.force ? { force: true } : {}),
+    }).catch((error: unknown) => {
+      if (!controller.signal.aborted) throw error;
+      console.error(error instanceof Error ? error.message : String(error));
+      process.exit(130);
+    });
+  });
+models
+  .command('select')
+  .description('make a model of models/manifest.json the default local model (first model of the llama-cpp provider)')
+  .argument('<name>', 'model name, as `switchboard models list` shows it')
+  .action(async (name: string) => {
+    await selectModelCommand(name, { cwd: process.cwd(), env: process.env, out: process.stdout });
   });
 models
   .command('make-test-model')

@@ -7,3 +7,11 @@ export {
 export { presets as openAICompatiblePresets, placeholderApiKey } from './openai-compatible/presets.js';
 export * from './llama-cpp/index.js';
 export { createNodeHttpFetch } from './http/node-http-fetch.js';
+export {
+  downloadFile,
+  ModelDownloadError,
+  type DownloadFileOptions,
+  type DownloadProgress,
+  type DownloadResult,
+  type ModelDownloadFailure,
+} from './llama-cpp/model-download.js';
