@@ -462,7 +462,7 @@ describe('llama-cpp: models that cannot run', () => {
       );
       expect(error).toBeInstanceOf(ProviderError);
       expect(error?.message).toContain(path.join(files.dir, 'later.gguf'));
-      expect(error?.message).toContain('switchboard models download later');
+      expect(error?.message).toContain('switchboard models download <name>');
       expect(error?.message).toContain('switchboard models make-test-model');
       expect(error?.details.isRetryable).toBe(false);
 

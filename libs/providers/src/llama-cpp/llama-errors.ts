@@ -10,9 +10,9 @@ export const llamaErrors = {
 
   missingFile: (provider: string, model: string, file: string): ProviderError =>
     new ProviderError(
-      `model file for "${provider}/${model}" not found at ${file}. Get it with \`switchboard models download ${model}\`` +
-        ` (see models/manifest.json for known models), or write a small test model with \`switchboard models make-test-model\`` +
-        ` and point the model's "file" at it.`,
+      `model file for "${provider}/${model}" not found at ${file}. \`switchboard models list\` shows the known models;` +
+        ` get one with \`switchboard models download <name>\` and \`switchboard models select <name>\`, or write a small test` +
+        ` model with \`switchboard models make-test-model\` and point the model's "file" at it.`,
       { provider, isRetryable: false },
     ),
 
