@@ -5,6 +5,8 @@ import { type Logger } from 'pino';
 /** The slice of a Redis client the API uses; an ioredis `Redis` fits. */
 export interface RedisPinger {
   ping(): Promise<string>;
+  /** Carries run cancel signals to the workers; without it, cancelling a run answers 503. */
+  publish?(channel: string, message: string): Promise<number>;
 }
 
 /** Everything the API needs from outside: tests and the all-in-one start pass their own. */
@@ -12,7 +14,7 @@ export interface ApiDeps {
   config: SwitchboardConfig;
   /** Owned by the caller: closing the app leaves it open. */
   db: Database;
-  /** Checked by /readyz when given. */
+  /** Checked by /readyz when given; also carries run cancel signals. */
   redis?: RedisPinger;
   logger?: Logger;
 }

@@ -13,6 +13,7 @@ import {
   LOGGER,
   MESSAGES_REPOSITORY,
   REDIS,
+  RUNS_REPOSITORY,
 } from './api.tokens.js';
 import { AgentsController } from './agents/agents.controller.js';
 import { AgentsService } from './agents/agents.service.js';
@@ -30,6 +31,8 @@ import { HealthController } from './health/health.controller.js';
 import { HealthService } from './health/health.service.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { MetricsService } from './metrics/metrics.service.js';
+import { RunsController } from './runs/runs.controller.js';
+import { RunsService } from './runs/runs.service.js';
 
 export interface ApiModuleDeps {
   config: SwitchboardConfig;
@@ -45,7 +48,7 @@ export class ApiModule {
   static register(deps: ApiModuleDeps): DynamicModule {
     return {
       module: ApiModule,
-      controllers: [HealthController, MetricsController, AgentsController, ConversationsController, MessagesController, ApiKeysController],
+      controllers: [HealthController, MetricsController, AgentsController, ConversationsController, MessagesController, ApiKeysController, RunsController],
       providers: [
         ...externalProviders(deps),
         { provide: APP_GUARD, useClass: AuthGuard },
@@ -56,6 +59,7 @@ export class ApiModule {
         ConversationsService,
         MessagesService,
         ApiKeysService,
+        RunsService,
         HealthService,
       ],
     };
@@ -79,5 +83,6 @@ function externalProviders(deps: ApiModuleDeps): Provider[] {
     repository(CONVERSATIONS_REPOSITORY, (db) => db.conversations),
     repository(MESSAGES_REPOSITORY, (db) => db.messages),
     repository(API_KEYS_REPOSITORY, (db) => db.apiKeys),
+    repository(RUNS_REPOSITORY, (db) => db.runs),
   ];
 }

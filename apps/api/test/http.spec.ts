@@ -150,11 +150,13 @@ describe('api: http behaviour', () => {
         'GET /api/keys',
         'POST /api/keys',
         'DELETE /api/keys/{id}',
+        'GET /api/runs/{id}',
+        'POST /api/runs/{id}/cancel',
       ].sort(),
     );
     const createAgent = res.body.paths['/api/agents']?.post?.requestBody?.content['application/json']?.schema;
     expect(Object.keys(createAgent?.properties ?? {})).toEqual(expect.arrayContaining(['name', 'system_prompt', 'budgets']));
-    expect(Object.keys(res.body.components.schemas)).toEqual(expect.arrayContaining(['Agent', 'ConversationPage', 'CreatedApiKey', 'ApiError']));
+    expect(Object.keys(res.body.components.schemas)).toEqual(expect.arrayContaining(['Agent', 'ConversationPage', 'CreatedApiKey', 'ApiError', 'Run']));
     expect(res.body.components.securitySchemes).toHaveProperty('bearer');
   });
 

@@ -14,6 +14,7 @@ import { type Job, UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
 import { resolveTarget, RouteError } from './model-router.js';
 import type { ProviderRegistry } from './provider-registry.js';
+import type { RunLiveness } from './run-liveness.js';
 import type { RunOutcome, RunRecorder } from './run-recorder.js';
 
 /** The abort reason a draining worker gives its remaining runs. */
@@ -24,6 +25,8 @@ export interface ChatRunDeps {
   catalog: ModelCatalog;
   registry: ProviderRegistry;
   recorder: RunRecorder | null;
+  /** Start rows and heartbeats in the database (null without persistence). */
+  liveness: RunLiveness | null;
   redis: Redis;
   keys: RedisKeys;
   logger: Logger;
@@ -41,13 +44,22 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
   const parsed = chatRunJobSchema.safeParse(job.data);
   if (!parsed.success) throw new UnrecoverableError(`invalid run.chat payload: ${parsed.error.message}`);
   const data = parsed.data;
-  const attempt = job.attemptsMade + 1;
-  const maxAttempts = job.opts.attempts ?? 1;
+  // A stalled job (its worker died) comes back without attemptsMade moving; attemptsStarted counts every start.
+  const attempt = Math.max(job.attemptsMade + 1, job.attemptsStarted);
+  const retriesLeft = job.attemptsMade + 1 < (job.opts.attempts ?? 1);
   const log = logger.child({ runId: data.runId, jobId: job.id, attempt });
   // A retry (worker crash, provider failure) continues what earlier attempts streamed: never repeat, never lose.
   const earlier = attempt > 1 ? await readRunEvents(redis, keys, data.runId, 0) : [];
   const lastSeq = earlier.at(-1)?.seq ?? 0;
-  const writer = new RunEventWriter(redis, keys, data.runId, lastSeq, config.queue.events_ttl_seconds, data.replyTo);
+  const writer = new RunEventWriter(
+    redis,
+    keys,
+    data.runId,
+    lastSeq,
+    config.queue.events_ttl_seconds,
+    data.replyTo,
+    config.server.stream_coalesce_ms,
+  );
 
   const abort = new AbortController();
   deps.active.set(data.runId, abort);
@@ -55,6 +67,12 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
   signal?.addEventListener('abort', onBullAbort, { once: true });
 
   const startedAt = new Date();
+  // Off the hot path: queued and batched; only the final record below waits for it.
+  void deps.liveness?.start({ id: data.runId, apiKeyId: data.apiKeyId, requestedModel: data.request.model, attempt, startedAt });
+  const record = async (o: RunOutcome): Promise<void> => {
+    await deps.liveness?.settled(data.runId);
+    await deps.recorder?.record(data, o);
+  };
   const prior = replay(earlier.map((e) => e.event));
   let text = prior.text;
   const toolCalls: ToolCall[] = [];
@@ -89,7 +107,7 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
     if (prior.finished) {
       // The answer was complete and delivered; only recording it failed last time.
       ({ provider, model, usage, finishReason } = prior);
-      await deps.recorder?.record(data, outcome(prior.failed ? 'failed' : 'succeeded', prior.error));
+      await record(outcome(prior.failed ? 'failed' : 'succeeded', prior.error));
       return;
     }
     const target = resolveTarget(config, deps.catalog, data.request.model);
@@ -136,7 +154,7 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
       emit({ t: 'finish', reason: finishReason as 'stop' | 'tool_calls', usage });
     }
     await writer.flush();
-    await deps.recorder?.record(data, outcome('succeeded', null));
+    await record(outcome('succeeded', null));
   } catch (error) {
     if (error instanceof RunFencedError) {
       log.warn('another attempt owns this run now; stopping');
@@ -149,7 +167,7 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
     }
     const cancelled = abort.signal.aborted;
     const retryable = !cancelled && error instanceof ProviderError && error.details.isRetryable;
-    if (retryable && !streamed && attempt < maxAttempts) {
+    if (retryable && !streamed && retriesLeft) {
       log.warn({ err: error }, 'provider failed before answering; the run will be retried');
       await writer.flush().catch(() => undefined);
       throw error;
@@ -162,12 +180,13 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
     } catch (writeError) {
       log.error({ err: writeError }, 'could not write the terminal event');
     }
-    await deps.recorder?.record(data, outcome(cancelled ? 'cancelled' : 'failed', failure.message)).catch((e: unknown) => {
+    await record(outcome(cancelled ? 'cancelled' : 'failed', failure.message)).catch((e: unknown) => {
       log.error({ err: e }, 'could not record the failed run');
     });
     if (!cancelled) throw new UnrecoverableError(failure.message);
   } finally {
     deps.active.delete(data.runId);
+    deps.liveness?.end(data.runId);
     signal?.removeEventListener('abort', onBullAbort);
   }
 }

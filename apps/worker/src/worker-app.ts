@@ -9,14 +9,16 @@ import {
   listenForCancels,
   redisKeys,
 } from '@switchboard/queue';
-import { type Job, Worker } from 'bullmq';
+import { type Job, Queue, QueueEvents, Worker } from 'bullmq';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { processChatRun, WORKER_SHUTDOWN } from './chat-run.processor.js';
 import { ProviderRegistry } from './provider-registry.js';
+import { RunLiveness } from './run-liveness.js';
 import { RunRecorder } from './run-recorder.js';
+import { endFailedJob, scanStaleRuns, type StaleRunDeps } from './stale-runs.js';
 
 export interface WorkerOptions {
   config: SwitchboardConfig;
@@ -54,9 +56,31 @@ export async function startWorker(options: WorkerOptions): Promise<SwitchboardWo
   const processed = new Counter({ name: 'switchboard_worker_jobs_total', help: 'Jobs processed', labelNames: ['name', 'outcome'], registers: [metrics] });
   new Gauge({ name: 'switchboard_worker_active_runs', help: 'Runs in progress', registers: [metrics], collect() { this.set(active.size); } });
 
-  const chatDeps = { config, catalog, registry, recorder, redis, keys, logger, active };
+  // BullMQ leaves connections it was handed open on close: these are ours to disconnect.
+  const connections: ReturnType<typeof createRedis>[] = [];
+  const owned = (c: ReturnType<typeof createRedis>) => (connections.push(c), c);
+  const liveness = options.db ? new RunLiveness(options.db, config.queue.heartbeat_ms, logger) : null;
+  const maxStalledCount = Math.max(1, config.queue.attempts - 1);
+  const queueOptions = { connection: redis, prefix: keys.bullPrefix(), skipWaitingForReady: true };
+  const runsQueue = new Queue(jobCatalog['run.chat'].queue, queueOptions);
+  const maintenanceQueue = new Queue(jobCatalog['watchdog.scan'].queue, queueOptions);
+  const staleDeps: StaleRunDeps = {
+    db: options.db,
+    redis,
+    keys,
+    runs: runsQueue,
+    logger,
+    staleAfterMs: config.queue.stale_after_ms,
+    maxStalledCount,
+    eventsTtlSeconds: config.queue.events_ttl_seconds,
+  };
+
+  const chatDeps = { config, catalog, registry, recorder, liveness, redis, keys, logger, active };
   const handlers: Record<JobName, Handler> = {
     'run.chat': (job, signal) => processChatRun(chatDeps, job as Job<ChatRunJob>, signal),
+    'watchdog.scan': async () => {
+      await scanStaleRuns(staleDeps);
+    },
   };
   assertHandlers(handlers);
 
@@ -84,16 +108,44 @@ export async function startWorker(options: WorkerOptions): Promise<SwitchboardWo
           }
         },
         {
-          connection: createRedis(config.redis.url, `worker-${queue}`, { enableAutoPipelining: false }),
+          connection: owned(createRedis(config.redis.url, `worker-${queue}`, { enableAutoPipelining: false })),
           prefix: keys.bullPrefix(),
           concurrency: queue === 'runs' ? config.queue.concurrency : 1,
           lockDuration: config.queue.lock_ms,
           stalledInterval: config.queue.stalled_interval_ms,
-          maxStalledCount: Math.max(1, config.queue.attempts - 1),
+          maxStalledCount,
         },
       ),
   );
   for (const w of workers) w.on('error', (error) => logger.error({ err: error }, 'worker error'));
+
+  // Every worker upserts the same scheduler: one repeatable job in Redis however many workers run.
+  const scanEveryMs = Math.max(100, Math.min(Math.floor(config.queue.stale_after_ms / 2), 30000));
+  const scheduleWatchdog = () =>
+    maintenanceQueue.upsertJobScheduler('watchdog.scan', { every: scanEveryMs }, {
+      name: 'watchdog.scan',
+      data: {},
+      opts: { removeOnComplete: true, removeOnFail: 100 },
+    });
+  await scheduleWatchdog();
+  // A Redis that came back without its data has lost the schedule too: put it back on every reconnect.
+  redis.on('ready', () => {
+    scheduleWatchdog().catch((error: unknown) => logger.warn({ err: error }, 'could not schedule the watchdog'));
+  });
+
+  // A job BullMQ fails for good without our processor's say (stalled too often, or shut down on its last
+  // attempt) would leave its clients waiting: end its stream. Every worker hears it; the fenced write lets one win.
+  const runEvents = new QueueEvents(jobCatalog['run.chat'].queue, {
+    connection: owned(createRedis(config.redis.url, 'worker-events', { enableAutoPipelining: false })),
+    prefix: keys.bullPrefix(),
+  });
+  runEvents.on('error', (error) => logger.warn({ err: error }, 'queue events error'));
+  runEvents.on('failed', ({ jobId, failedReason }) => {
+    endFailedJob(staleDeps, jobId, failedReason).then(
+      (ended) => ended && logger.warn({ runId: jobId, failedReason }, 'ended the stream of a run BullMQ gave up on'),
+      (error: unknown) => logger.error({ err: error, runId: jobId }, 'could not end a failed run'),
+    );
+  });
 
   let server: Server | null = null;
   let url: string | null = null;
@@ -134,11 +186,15 @@ export async function startWorker(options: WorkerOptions): Promise<SwitchboardWo
       while (active.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       for (const w of workers) w.cancelAllJobs(WORKER_SHUTDOWN);
       await Promise.all(workers.map((w) => w.close(true)));
+      await runEvents.close();
+      await liveness?.close();
+      await Promise.all([runsQueue.close(), maintenanceQueue.close()]);
       await stopCancels();
       await registry.close();
       server?.close();
       redis.disconnect();
       sub.disconnect();
+      for (const c of connections) c.disconnect();
     },
   };
 }

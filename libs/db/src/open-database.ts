@@ -12,6 +12,7 @@ import { type AdapterFactory, createPrismaClient, type PrismaDb } from './prisma
 import type { CompletedRunRecord, Database, DatabaseKind } from './repositories.js';
 import { PrismaAgentsRepository } from './repositories/agents.repository.js';
 import { PrismaApiKeysRepository } from './repositories/api-keys.repository.js';
+import type { SqlDialect } from './repositories/bulk-insert.js';
 import { PrismaConversationsRepository } from './repositories/conversations.repository.js';
 import { PrismaMessagesRepository } from './repositories/messages.repository.js';
 import { PrismaProviderCallsRepository } from './repositories/provider-calls.repository.js';
@@ -131,11 +132,15 @@ class PrismaDatabase implements Database {
   }
 
   recordRuns(records: CompletedRunRecord[]): Promise<void> {
-    return recordRuns(this.prisma, records);
+    return recordRuns(this.prisma, this.dialect, records);
   }
 
   recordRun(record: CompletedRunRecord): Promise<void> {
-    return recordRuns(this.prisma, [record]);
+    return recordRuns(this.prisma, this.dialect, [record]);
+  }
+
+  private get dialect(): SqlDialect {
+    return this.kind === 'mysql' ? 'mysql' : 'postgresql';
   }
 
   async ping(): Promise<void> {

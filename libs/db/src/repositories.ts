@@ -33,6 +33,7 @@ export type NewRun = Insert<
   | 'conversationId' | 'agentId' | 'apiKeyId' | 'status' | 'mode' | 'provider' | 'providerModel' | 'attempt' | 'heartbeatAt'
   | 'startedAt' | 'finishedAt' | 'promptTokens' | 'completionTokens' | 'cost' | 'finishReason' | 'error' | 'output'
 >;
+export type StartedRun = Pick<RunRow, 'id' | 'apiKeyId' | 'requestedModel' | 'attempt'> & { startedAt: Date };
 export type NewProviderCall = Insert<ProviderCallRow, 'ttftMs' | 'error' | 'cached'>;
 
 export interface ApiKeysRepository {
@@ -90,6 +91,14 @@ export interface RunsRepository {
   get(id: string, ownerKeyId?: string | null): Promise<RunRow | null>;
   update(id: string, patch: Partial<Omit<RunRow, 'id' | 'createdAt' | 'updatedAt'>>): Promise<RunRow | null>;
   heartbeat(id: string, at: Date): Promise<void>;
+  /** One statement for every run a worker holds; missing ids are ignored. */
+  heartbeatMany(ids: readonly string[], at: Date): Promise<void>;
+  /**
+   * Marks runs as started by a worker (status `running`, attempt, startedAt, heartbeat), creating rows that do
+   * not exist yet and updating the others, in a few statements for the whole batch. The row gets no
+   * conversation here: the run's final record sets it.
+   */
+  markStarted(runs: readonly StartedRun[]): Promise<void>;
   /** Runs in `running` or `background` whose heartbeat (or last update, if none yet) is older than `before`. */
   findStale(before: Date, limit: number): Promise<RunRow[]>;
   /** Oldest first. */
@@ -128,7 +137,8 @@ export interface Repositories {
   providerCalls: ProviderCallsRepository;
   /**
    * Writes finished runs, all or nothing, in one transaction whose number of statements does not grow with
-   * the batch (it grows only with the distinct API keys, and by one per run that already existed). Per record:
+   * the batch (it grows only with the distinct API keys, by one per run that already existed, and past ~470
+   * runs, ~1,000 messages or 4 MB of text, more than one INSERT should carry). Per record:
    * the API key's spend (summed per key), the conversation (see CompletedRunRecord.conversation), its
    * `updatedAt`, the run (upserted by id: an existing row gets only the fields the record carries), its
    * messages in the given order and its provider calls. Records are applied in array order (a run that appears

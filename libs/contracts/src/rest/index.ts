@@ -5,3 +5,4 @@ export * from './conversations.schema.js';
 export * from './messages.schema.js';
 export * from './api-keys.schema.js';
 export * from './health.schema.js';
+export * from './runs.schema.js';

@@ -29,6 +29,30 @@ export function mapPrismaError(error: unknown, what?: string): unknown {
   }
 }
 
+/** The code a model query gets for each cause of a driver adapter error (Prisma's own table, for these causes). */
+const MODEL_QUERY_CODES: Readonly<Record<string, string>> = {
+  LengthMismatch: 'P2000',
+  UniqueConstraintViolation: 'P2002',
+  ForeignKeyConstraintViolation: 'P2003',
+  InvalidInputValue: 'P2007',
+  NullConstraintViolation: 'P2011',
+  ValueOutOfRange: 'P2020',
+  TransactionWriteConflict: 'P2034',
+};
+
+/**
+ * A raw statement fails as P2010 ("Raw query failed") whatever the cause, where a model query gets a code per
+ * cause and the model's name. This gives a raw write on `model` the error the model query would have had, so
+ * mapPrismaError names the model (a ConflictError's `target.model`) and isWriteConflict sees deadlocks.
+ */
+export function asModelQueryError(error: unknown, model: string): unknown {
+  if (!(error instanceof PrismaClientKnownRequestError) || error.code !== 'P2010') return error;
+  const kind = driverAdapterCause(error.meta ?? {})?.kind;
+  const code = typeof kind === 'string' ? MODEL_QUERY_CODES[kind] : undefined;
+  if (!code) return error;
+  return new PrismaClientKnownRequestError(error.message, { code, clientVersion: error.clientVersion, meta: { ...error.meta, modelName: model } });
+}
+
 export async function guard<T>(work: () => Promise<T>, what?: string): Promise<T> {
   try {
     return await work();
@@ -46,20 +70,28 @@ export function isRecordNotFound(error: unknown): boolean {
   return error instanceof PrismaClientKnownRequestError && error.code === 'P2025';
 }
 
+interface DriverAdapterCause {
+  kind?: unknown;
+  constraint?: { fields?: unknown; index?: unknown };
+}
+
+function driverAdapterCause(meta: Record<string, unknown>): DriverAdapterCause | undefined {
+  return (meta['driverAdapterError'] as { cause?: DriverAdapterCause } | undefined)?.cause;
+}
+
 // Prisma 7 with driver adapters reports the constraint under meta.driverAdapterError.cause.constraint, as
 // `{ fields }` or `{ index }`; older paths used meta.target.
 function constraintFields(meta: Record<string, unknown>): string[] {
   const target = meta['target'];
   if (Array.isArray(target)) return target.map(String);
-  const cause = (meta['driverAdapterError'] as { cause?: { constraint?: { fields?: unknown; index?: unknown } } } | undefined)?.cause;
-  const constraint = cause?.constraint;
+  const constraint = driverAdapterCause(meta)?.constraint;
   if (Array.isArray(constraint?.fields)) return constraint.fields.map((f) => String(f).replace(/^[`"]|[`"]$/g, ''));
   if (typeof constraint?.index === 'string') return [constraint.index];
   return [];
 }
 
 function fieldName(meta: Record<string, unknown>): string {
-  const name = meta['field_name'] ?? (meta['driverAdapterError'] as { cause?: { constraint?: { fields?: unknown; index?: unknown } } } | undefined)?.cause?.constraint?.index;
+  const name = meta['field_name'] ?? driverAdapterCause(meta)?.constraint?.index;
   return typeof name === 'string' ? ` (${name})` : '';
 }
 

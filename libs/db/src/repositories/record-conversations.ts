@@ -1,7 +1,9 @@
 import { newId } from '../ids.js';
 import type { PrismaTx } from '../prisma-client.js';
 import type { CompletedRunRecord } from '../repositories.js';
+import { insertRows, type SqlDialect } from './bulk-insert.js';
 import { conversationData } from './conversations.repository.js';
+import { conversationTable } from './table-columns.js';
 
 type RecordConversation = NonNullable<CompletedRunRecord['conversation']>;
 
@@ -18,6 +20,7 @@ type RecordConversation = NonNullable<CompletedRunRecord['conversation']>;
  */
 export async function resolveConversations(
   tx: PrismaTx,
+  dialect: SqlDialect,
   records: readonly CompletedRunRecord[],
   now: Date,
 ): Promise<CompletedRunRecord[]> {
@@ -47,7 +50,7 @@ export async function resolveConversations(
     }
     return remap(record, conversation.id, id);
   });
-  if (created.length > 0) await tx.conversation.createMany({ data: created });
+  await insertRows(tx, dialect, conversationTable, created);
   return resolved;
 }
 

@@ -2,12 +2,14 @@ import { ConflictError } from '../errors.js';
 import type { PrismaDb, PrismaTx } from '../prisma-client.js';
 import type { CompletedRunRecord } from '../repositories.js';
 import { addSpends, type Spend } from './api-keys.repository.js';
+import { insertRows, type SqlDialect } from './bulk-insert.js';
 import { defined, jsonOrNull } from './mappers.js';
 import { messageData } from './messages.repository.js';
 import { guard, isWriteConflict } from './prisma-errors.js';
 import { providerCallData } from './provider-calls.repository.js';
 import { resolveConversations } from './record-conversations.js';
 import { runData } from './runs.repository.js';
+import { messageTable, providerCallTable, runTable } from './table-columns.js';
 
 /** Attempts of a whole batch when it loses a race (deadlock, write conflict, a row another process inserted). */
 const MAX_ATTEMPTS = 4;
@@ -17,8 +19,9 @@ const MAX_ATTEMPTS = 4;
  * (conversations, runs, messages, provider calls, spend) or none of it is, and the caller can retry it.
  *
  * The number of statements does not grow with the batch: a round trip per statement is what a run cost when
- * written alone (~14 ms for ~7 statements), so rows go in with createMany/updateMany and are looked up with
- * `in`. What still grows: one increment per distinct API key, and one update per run that already existed.
+ * written alone (~14 ms for ~7 statements), so rows go in with one multi-row INSERT per table (bulk-insert.ts;
+ * more only past thousands of rows) and are looked up with `in`. What still grows: one increment per distinct
+ * API key, and one update per run that already existed. Reads and updates stay on Prisma.
  *
  * Rows that many runs share (the API keys, then the conversations) are written FIRST. An insert that
  * references a row takes a shared lock on it (MySQL foreign-key checks), and two transactions that each hold a
@@ -26,11 +29,11 @@ const MAX_ATTEMPTS = 4;
  * instead. A deadlock or write conflict that still happens is retried, and so is an insert that lost a race
  * to another process (the twin conversation or the run it inserted is found and used on the next attempt).
  */
-export async function recordRuns(db: PrismaDb, records: readonly CompletedRunRecord[]): Promise<void> {
+export async function recordRuns(db: PrismaDb, dialect: SqlDialect, records: readonly CompletedRunRecord[]): Promise<void> {
   if (records.length === 0) return;
   for (let attempt = 1; ; attempt++) {
     try {
-      await guard(() => db.$transaction((tx) => writeBatch(tx, records)));
+      await guard(() => db.$transaction((tx) => writeBatch(tx, dialect, records)));
       return;
     } catch (error) {
       if (!(isWriteConflict(error) || isInsertRace(error)) || attempt >= MAX_ATTEMPTS) throw error;
@@ -39,19 +42,18 @@ export async function recordRuns(db: PrismaDb, records: readonly CompletedRunRec
   }
 }
 
-async function writeBatch(tx: PrismaTx, given: readonly CompletedRunRecord[]): Promise<void> {
+async function writeBatch(tx: PrismaTx, dialect: SqlDialect, given: readonly CompletedRunRecord[]): Promise<void> {
   const now = new Date();
   await addSpends(tx, spendPerKey(given));
 
-  const records = await resolveConversations(tx, given, now);
+  const records = await resolveConversations(tx, dialect, given, now);
   const messages = records.flatMap((r) => r.messages);
   const touched = [...new Set(messages.map((m) => m.conversationId))].sort();
   if (touched.length > 0) await tx.conversation.updateMany({ where: { id: { in: touched } }, data: { updatedAt: now } });
 
-  await upsertRuns(tx, records, now);
-  if (messages.length > 0) await tx.message.createMany({ data: messageData(messages, now) });
-  const calls = records.flatMap((r) => r.providerCalls);
-  if (calls.length > 0) await tx.providerCall.createMany({ data: providerCallData(calls, now) });
+  await upsertRuns(tx, dialect, records, now);
+  await insertRows(tx, dialect, messageTable, messageData(messages, now));
+  await insertRows(tx, dialect, providerCallTable, providerCallData(records.flatMap((r) => r.providerCalls), now));
 }
 
 function spendPerKey(records: readonly CompletedRunRecord[]): Map<string, Spend> {
@@ -69,7 +71,7 @@ function spendPerKey(records: readonly CompletedRunRecord[]): Map<string, Spend>
  * record carries, one update each; they are rare. A run that appears twice in a batch is created once and
  * then updated, as two recordRun calls in that order would do.
  */
-async function upsertRuns(tx: PrismaTx, records: readonly CompletedRunRecord[], now: Date): Promise<void> {
+async function upsertRuns(tx: PrismaTx, dialect: SqlDialect, records: readonly CompletedRunRecord[], now: Date): Promise<void> {
   const runs = records.map((r) => r.run);
   const ids = [...new Set(runs.map((r) => r.id))];
   const existing = await tx.run.findMany({ where: { id: { in: ids } }, select: { id: true } });
@@ -84,7 +86,7 @@ async function upsertRuns(tx: PrismaTx, records: readonly CompletedRunRecord[], 
       creates.push(runData(run, now));
     }
   }
-  if (creates.length > 0) await tx.run.createMany({ data: creates });
+  await insertRows(tx, dialect, runTable, creates);
   // Sorted (stable, so repeats keep their order) for the same lock order in every transaction.
   updates.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   for (const { id, output, ...fields } of updates) {

@@ -2,7 +2,7 @@ import type { RunStatus } from '@switchboard/contracts';
 import type { RunRow } from '../entities.js';
 import { newId } from '../ids.js';
 import type { PrismaDb } from '../prisma-client.js';
-import type { NewRun, RunsRepository } from '../repositories.js';
+import type { NewRun, RunsRepository, StartedRun } from '../repositories.js';
 import { defined, jsonOrNull, toRunRow } from './mappers.js';
 import { guard, isRecordNotFound, mapPrismaError } from './prisma-errors.js';
 
@@ -34,6 +34,36 @@ export class PrismaRunsRepository implements RunsRepository {
 
   async heartbeat(id: string, at: Date): Promise<void> {
     await this.db.run.updateMany({ where: { id }, data: { heartbeatAt: at } });
+  }
+
+  async heartbeatMany(ids: readonly string[], at: Date): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.run.updateMany({ where: { id: { in: [...ids] } }, data: { heartbeatAt: at } });
+  }
+
+  async markStarted(runs: readonly StartedRun[]): Promise<void> {
+    if (runs.length === 0) return;
+    const now = new Date();
+    const existing = new Set((await this.db.run.findMany({ where: { id: { in: runs.map((r) => r.id) } }, select: { id: true } })).map((r) => r.id));
+    const fresh = runs.filter((r) => !existing.has(r.id));
+    if (fresh.length) {
+      // Another process may insert the same run meanwhile (a retry on another worker): skip, not fail.
+      await guard(
+        () =>
+          this.db.run.createMany({
+            data: fresh.map((r) => runData({ ...r, status: 'running', heartbeatAt: r.startedAt }, now)),
+            skipDuplicates: true,
+          }),
+        'Run',
+      );
+    }
+    // Retries: the row exists from an earlier attempt. Rare, so one statement each is fine.
+    for (const r of runs.filter((run) => existing.has(run.id))) {
+      await this.db.run.updateMany({
+        where: { id: r.id, status: { in: ['queued', ...LIVE_STATUSES] } },
+        data: { status: 'running', attempt: r.attempt, heartbeatAt: r.startedAt, updatedAt: now },
+      });
+    }
   }
 
   /** A live run that never heartbeated counts from its last update (it may have died before the first beat). */

@@ -15,6 +15,7 @@ import {
   type Page,
 } from '../../src/index.js';
 import { type BackendName, createTestDatabase, type TestDatabase } from './backends.js';
+import { recordRunsStorageConformance } from './record-runs-storage.js';
 
 /**
  * The repository contract, run unchanged against every backend (one spec file per backend calls this, so the
@@ -463,6 +464,30 @@ export function repositoryConformance(backend: BackendName): void {
         expect(await db.runs.findStale(new Date(), 1)).toHaveLength(1);
       });
 
+      it('heartbeats many runs in one call and marks runs started, creating or updating them', async () => {
+        const old = new Date(Date.now() - 60_000);
+        const a = await db.runs.create({ requestedModel: 'auto', status: 'running', heartbeatAt: old });
+        const b = await db.runs.create({ requestedModel: 'auto', status: 'running', heartbeatAt: old });
+        const at = new Date();
+        await db.runs.heartbeatMany([a.id, b.id, newId()], at);
+        await db.runs.heartbeatMany([], at);
+        expect((await db.runs.get(a.id))?.heartbeatAt).toEqual(at);
+        expect((await db.runs.get(b.id))?.heartbeatAt).toEqual(at);
+
+        const startedAt = new Date();
+        const fresh = newId();
+        const done = await db.runs.create({ requestedModel: 'auto', status: 'succeeded' });
+        await db.runs.markStarted([
+          { id: fresh, apiKeyId: null, requestedModel: 'fake/m1', attempt: 1, startedAt },
+          { id: a.id, apiKeyId: null, requestedModel: 'auto', attempt: 2, startedAt },
+          { id: done.id, apiKeyId: null, requestedModel: 'auto', attempt: 2, startedAt },
+        ]);
+        expect(await db.runs.get(fresh)).toMatchObject({ status: 'running', attempt: 1, requestedModel: 'fake/m1', startedAt, heartbeatAt: startedAt, conversationId: null });
+        expect(await db.runs.get(a.id)).toMatchObject({ status: 'running', attempt: 2, heartbeatAt: startedAt });
+        // A finished run is never reopened by a late start write.
+        expect(await db.runs.get(done.id)).toMatchObject({ status: 'succeeded', attempt: 0 });
+      });
+
       it('lists the runs of a conversation oldest first', async () => {
         const c = await db.conversations.create({});
         const runs = [];
@@ -731,7 +756,9 @@ export function repositoryConformance(backend: BackendName): void {
         const good = finished(k.id);
         const bad = finished(k.id);
         bad.messages[0]!.id = good.messages[0]!.id;
-        await expect(db.recordRuns([good, bad])).rejects.toBeInstanceOf(ConflictError);
+        const error = await db.recordRuns([good, bad]).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ConflictError);
+        expect((error as ConflictError).target.model).toBe('Message');
         expect(await db.conversations.get(good.conversation!.id)).toBeNull();
         expect(await db.runs.get(good.run.id)).toBeNull();
         expect(await db.providerCalls.listByRun(good.run.id)).toEqual([]);
@@ -761,5 +788,7 @@ export function repositoryConformance(backend: BackendName): void {
         }
       });
     });
+
+    recordRunsStorageConformance(() => db);
   });
 }

@@ -1,0 +1,23 @@
+import { type RunDto } from '@switchboard/contracts';
+import { type RunRow } from '@switchboard/db';
+
+export function toRunDto(row: RunRow): RunDto {
+  return {
+    id: row.id,
+    status: row.status,
+    mode: row.mode,
+    model: row.requestedModel,
+    provider: row.provider,
+    provider_model: row.providerModel,
+    conversation_id: row.conversationId,
+    attempt: row.attempt,
+    usage: { prompt_tokens: row.promptTokens, completion_tokens: row.completionTokens, total_tokens: row.promptTokens + row.completionTokens },
+    cost: row.cost,
+    finish_reason: row.finishReason,
+    error: row.error,
+    created_at: row.createdAt.toISOString(),
+    started_at: row.startedAt?.toISOString() ?? null,
+    finished_at: row.finishedAt?.toISOString() ?? null,
+    heartbeat_at: row.heartbeatAt?.toISOString() ?? null,
+  };
+}

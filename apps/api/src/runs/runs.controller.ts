@@ -1,0 +1,31 @@
+import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { type RunDto, runSchema } from '@switchboard/contracts';
+import { CurrentPrincipal } from '../auth/auth.decorators.js';
+import { type Principal } from '../auth/principal.js';
+import { IdParamPipe } from '../common/id-param.pipe.js';
+import { ZodResponse } from '../common/zod-openapi.decorators.js';
+import { RunsService } from './runs.service.js';
+
+const runId = new IdParamPipe('Run');
+
+@ApiTags('runs')
+@ApiBearerAuth()
+@Controller('api/runs')
+export class RunsController {
+  constructor(private readonly runs: RunsService) {}
+
+  @Get(':id')
+  @ZodResponse(200, runSchema, [401, 404])
+  get(@CurrentPrincipal() principal: Principal, @Param('id', runId) id: string): Promise<RunDto> {
+    return this.runs.get(principal, id);
+  }
+
+  /** Accepted: the worker holding the run aborts it; poll GET /api/runs/:id (or read the stream) for `cancelled`. */
+  @Post(':id/cancel')
+  @HttpCode(202)
+  @ZodResponse(202, runSchema, [401, 404, 409, 503])
+  cancel(@CurrentPrincipal() principal: Principal, @Param('id', runId) id: string): Promise<RunDto> {
+    return this.runs.cancel(principal, id);
+  }
+}

@@ -1,0 +1,112 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { type ApiErrorBody, type CreatedApiKeyDto, type RunDto } from '@switchboard/contracts';
+import { createRedis, listenForCancels, redisKeys } from '@switchboard/queue';
+import { randomUUID } from 'node:crypto';
+import { ADMIN_KEY, SHARED_KEY, startTestApi, testConfig, type TestApi } from './api-harness.js';
+
+const UNKNOWN_ID = '01900000-0000-7000-8000-000000000000';
+const prefix = `sbapiruns-${randomUUID().slice(0, 8)}`;
+
+describe('api: runs', () => {
+  let api: TestApi;
+  const redis = createRedis('redis://127.0.0.1:6379', 'api-test');
+  const sub = createRedis('redis://127.0.0.1:6379', 'api-test-sub');
+  const signals: { runId: string; reason: string }[] = [];
+  let stopListening: () => Promise<void>;
+  let alice: CreatedApiKeyDto;
+  let bob: CreatedApiKeyDto;
+
+  const newKey = async (name: string): Promise<CreatedApiKeyDto> =>
+    (await api.request<CreatedApiKeyDto>('POST', '/api/keys', { key: ADMIN_KEY, body: { name } })).body;
+
+  beforeAll(async () => {
+    await redis.connect();
+    await sub.connect();
+    stopListening = await listenForCancels(sub, redisKeys(prefix), (runId, reason) => signals.push({ runId, reason }));
+    api = await startTestApi(testConfig({ auth: { admin_key: ADMIN_KEY, api_key: SHARED_KEY }, redis: { prefix } }), { redis });
+    alice = await newKey('alice');
+    bob = await newKey('bob');
+  });
+  afterAll(async () => {
+    await stopListening?.();
+    await api?.close();
+    redis.disconnect();
+    sub.disconnect();
+  });
+
+  const waitForSignal = async (runId: string) => {
+    for (let i = 0; i < 100 && !signals.some((s) => s.runId === runId); i++) await new Promise((r) => setTimeout(r, 10));
+    return signals.filter((s) => s.runId === runId);
+  };
+
+  it('shows a run to its owner and to admins: status, usage, provider, error', async () => {
+    const run = await api.db.runs.create({
+      apiKeyId: alice.id,
+      requestedModel: 'fake/m1',
+      status: 'failed',
+      provider: 'fake',
+      providerModel: 'm1',
+      attempt: 2,
+      promptTokens: 10,
+      completionTokens: 5,
+      error: 'boom',
+      startedAt: new Date(),
+      finishedAt: new Date(),
+    });
+    const mine = await api.request<RunDto>('GET', `/api/runs/${run.id}`, { key: alice.key });
+    expect(mine.status).toBe(200);
+    expect(mine.body).toMatchObject({
+      id: run.id,
+      status: 'failed',
+      model: 'fake/m1',
+      provider: 'fake',
+      provider_model: 'm1',
+      attempt: 2,
+      usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
+      error: 'boom',
+    });
+    expect((await api.request('GET', `/api/runs/${run.id}`, { key: ADMIN_KEY })).status).toBe(200);
+    const other = await api.request<ApiErrorBody>('GET', `/api/runs/${run.id}`, { key: bob.key });
+    expect(other.status).toBe(404);
+    expect((await api.request('GET', `/api/runs/${UNKNOWN_ID}`, { key: alice.key })).status).toBe(404);
+    expect((await api.request('GET', `/api/runs/not-a-uuid`, { key: alice.key })).status).toBe(404);
+    expect((await api.request('GET', `/api/runs/${run.id}`)).status).toBe(401);
+  });
+
+  it('lets the owner or an admin cancel a live run (the signal reaches the workers), nobody else', async () => {
+    const run = await api.db.runs.create({ apiKeyId: alice.id, requestedModel: 'fake/m1', status: 'running', attempt: 1 });
+    const denied = await api.request<ApiErrorBody>('POST', `/api/runs/${run.id}/cancel`, { key: bob.key });
+    expect(denied.status).toBe(404);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(signals.filter((s) => s.runId === run.id)).toHaveLength(0);
+
+    const accepted = await api.request<RunDto>('POST', `/api/runs/${run.id}/cancel`, { key: alice.key });
+    expect(accepted.status).toBe(202);
+    expect(accepted.body).toMatchObject({ id: run.id, status: 'running' });
+    expect(await waitForSignal(run.id)).toEqual([{ runId: run.id, reason: 'cancelled by its owner' }]);
+
+    const background = await api.db.runs.create({ apiKeyId: bob.id, requestedModel: 'auto', status: 'background', attempt: 1 });
+    expect((await api.request('POST', `/api/runs/${background.id}/cancel`, { key: ADMIN_KEY })).status).toBe(202);
+    expect(await waitForSignal(background.id)).toEqual([{ runId: background.id, reason: 'cancelled by an admin' }]);
+  });
+
+  it('refuses to cancel a run that already ended', async () => {
+    const run = await api.db.runs.create({ apiKeyId: alice.id, requestedModel: 'fake/m1', status: 'succeeded' });
+    const res = await api.request<ApiErrorBody>('POST', `/api/runs/${run.id}/cancel`, { key: alice.key });
+    expect(res.status).toBe(409);
+    expect(res.body.error.type).toBe('conflict_error');
+  });
+});
+
+describe('api: runs without Redis', () => {
+  it('answers 503 to a cancel it cannot deliver', async () => {
+    const api = await startTestApi(testConfig({ auth: { admin_key: ADMIN_KEY } }));
+    try {
+      const run = await api.db.runs.create({ requestedModel: 'auto', status: 'running' });
+      const res = await api.request<ApiErrorBody>('POST', `/api/runs/${run.id}/cancel`, { key: ADMIN_KEY });
+      expect(res.status).toBe(503);
+    } finally {
+      await api.close();
+    }
+  });
+});

@@ -1,0 +1,135 @@
+import type { FakeReply, FakeRequest } from '@switchboard/testing';
+import pg from 'pg';
+import { randomUUID } from 'node:crypto';
+
+/** Helpers for the fault tests: a continuation-aware upstream script, an SSE client, metrics, a database. */
+
+export const PG_ADMIN = process.env.E2E_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+
+/** The answer every run streams: numbered words, so a repeated or a missing piece shows. */
+export const ANSWER = Array.from({ length: 60 }, (_, i) => `w${i}`).join(' ') + '.';
+
+/** The answer as deltas of one word each (with its leading space). */
+function deltas(text: string): string[] {
+  return text.match(/\s*\S+/g) ?? [];
+}
+
+/**
+ * An upstream that honours continuation the way llama.cpp and vLLM do: when the request's last message is an
+ * assistant prefix of the answer, it streams only the rest.
+ */
+export function continuingReply(deltaDelayMs: number): (req: FakeRequest) => FakeReply {
+  return (req) => {
+    const messages = (req.body as { messages: { role: string; content: string }[] }).messages;
+    const last = messages.at(-1);
+    const prefix = last?.role === 'assistant' && ANSWER.startsWith(last.content) ? last.content : '';
+    return { type: 'completion', chunks: deltas(ANSWER.slice(prefix.length)), deltaDelayMs };
+  };
+}
+
+export interface StreamResult {
+  runId: string | null;
+  text: string;
+  /** Arrival time of each text delta (ms since epoch). */
+  times: number[];
+  errors: unknown[];
+  done: boolean;
+}
+
+/** Streams one chat completion through a gateway and collects what the client sees. */
+export async function streamChat(
+  gatewayUrl: string,
+  key: string,
+  options: { signal?: AbortSignal; onText?: (text: string, result: StreamResult) => void } = {},
+): Promise<StreamResult> {
+  const res = await fetch(`${gatewayUrl}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'fake/m1', stream: true, messages: [{ role: 'user', content: `q-${randomUUID()}` }] }),
+    signal: options.signal,
+  });
+  const result: StreamResult = { runId: res.headers.get('x-run-id'), text: '', times: [], errors: [], done: false };
+  if (res.status !== 200 || !res.body) {
+    result.errors.push({ status: res.status, body: await res.text() });
+    return result;
+  }
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    buffer += decoder.decode(chunk, { stream: true });
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const event = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      for (const line of event.split('\n')) {
+        if (!line.startsWith('data: ')) continue;
+        const data = line.slice(6);
+        if (data === '[DONE]') {
+          result.done = true;
+          continue;
+        }
+        const parsed = JSON.parse(data) as { error?: unknown; choices?: { delta?: { content?: string } }[] };
+        if (parsed.error) result.errors.push(parsed.error);
+        const text = parsed.choices?.[0]?.delta?.content;
+        if (text) {
+          result.text += text;
+          result.times.push(Date.now());
+          options.onText?.(text, result);
+        }
+      }
+    }
+  }
+  return result;
+}
+
+/** The worker's active-run gauge. */
+export async function activeRuns(workerUrl: string): Promise<number> {
+  const text = await (await fetch(`${workerUrl}/metrics`)).text();
+  return Number(/^switchboard_worker_active_runs (\d+)/m.exec(text)?.[1] ?? NaN);
+}
+
+export async function waitUntil(check: () => Promise<boolean> | boolean, timeoutMs: number, stepMs = 20): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+  return check();
+}
+
+/** A PostgreSQL database of its own, dropped by the returned function. */
+export async function createTestDatabase(): Promise<{ url: string; query: <T>(sql: string, params?: unknown[]) => Promise<T[]>; drop: () => Promise<void> }> {
+  const name = `sb_e2e_fault_${randomUUID().slice(0, 8)}`;
+  const admin = new pg.Client({ connectionString: PG_ADMIN });
+  try {
+    await admin.connect();
+  } catch (error) {
+    throw new Error(
+      `PostgreSQL is not reachable at ${PG_ADMIN} (${String(error)}); start it with ` +
+        '`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`',
+    );
+  }
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(PG_ADMIN);
+  url.pathname = `/${name}`;
+  const client = new pg.Client({ connectionString: url.toString() });
+  let connected = false;
+  return {
+    url: url.toString(),
+    async query<T>(sql: string, params: unknown[] = []) {
+      if (!connected) {
+        await client.connect();
+        connected = true;
+      }
+      return (await client.query(sql, params)).rows as T[];
+    },
+    async drop() {
+      if (connected) await client.end();
+      const a = new pg.Client({ connectionString: PG_ADMIN });
+      await a.connect();
+      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await a.end();
+    },
+  };
+}

@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import { runStatuses } from '../run-events.js';
+import { timestampSchema } from './pagination.schema.js';
+
+/**
+ * A run as its owner (or an admin) sees it: where it stands, who answered, what it used, why it failed.
+ * `heartbeat_at` is the last moment a worker said it was still on it.
+ */
+export const runSchema = z
+  .object({
+    id: z.string(),
+    status: z.enum(runStatuses as [string, ...string[]]),
+    mode: z.enum(['sync', 'background']),
+    /** The model the client asked for (`auto`, an agent, `provider/model`). */
+    model: z.string(),
+    provider: z.string().nullable(),
+    provider_model: z.string().nullable(),
+    conversation_id: z.string().nullable(),
+    attempt: z.number().int(),
+    usage: z.object({ prompt_tokens: z.number().int(), completion_tokens: z.number().int(), total_tokens: z.number().int() }),
+    cost: z.number(),
+    finish_reason: z.string().nullable(),
+    error: z.string().nullable(),
+    created_at: timestampSchema,
+    started_at: timestampSchema.nullable(),
+    finished_at: timestampSchema.nullable(),
+    heartbeat_at: timestampSchema.nullable(),
+  })
+  .meta({ id: 'Run' });
+export type RunDto = z.output<typeof runSchema>;
