@@ -68,7 +68,7 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
 
   const startedAt = new Date();
   // Off the hot path: queued and batched; only the final record below waits for it.
-  void deps.liveness?.start({ id: data.runId, apiKeyId: data.apiKeyId, requestedModel: data.request.model, attempt, startedAt });
+  deps.liveness?.start({ id: data.runId, apiKeyId: data.apiKeyId, requestedModel: data.request.model, attempt, startedAt });
   const record = async (o: RunOutcome): Promise<void> => {
     await deps.liveness?.settled(data.runId);
     await deps.recorder?.record(data, o);

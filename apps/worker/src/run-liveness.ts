@@ -2,20 +2,22 @@ import type { Database, StartedRun } from '@switchboard/db';
 import type { Logger } from 'pino';
 
 /**
- * The database side of "this worker is on it": the Run row appears (status running, attempt) when a run
- * starts, and its heartbeat moves every `heartbeatMs` while it runs, so the watchdog can tell live runs from
- * dead ones.
+ * The database side of "this worker is on it": a run that is still going at the next heartbeat tick gets its
+ * Run row (status running, attempt), and its heartbeat moves every `heartbeatMs` while it runs, so the
+ * watchdog can tell live runs from dead ones.
  * Heartbeats go to the database, not Redis, because the watchdog (and the API's GET /api/runs/:id) read the
- * runs table: one timer per worker process writes the heartbeat of every run it holds in ONE statement, so
- * the cost per tick does not grow with concurrency. Start writes never delay a run: they are queued, batched
- * with the starts of the same moment, and only the run's final record waits for its own start write (so a
- * late start can never overwrite the finished row).
+ * runs table. One timer per worker process writes, per tick, the start rows of the runs that began since the
+ * last tick and the heartbeat of every other run it holds: two statements whatever the concurrency.
+ * Runs shorter than one tick (most chat answers) never cost a write before their final record: on embedded
+ * PGlite every write holds the event loop that streams the answers, so a per-run start write halved
+ * throughput. A crash inside that first tick is still recovered: the job itself is in Redis, and BullMQ's
+ * stalled check hands it to another worker.
  */
 export class RunLiveness {
-  private readonly active = new Set<string>();
-  private pending: StartedRun[] = [];
-  private flushing: Promise<void> | null = null;
-  private readonly started = new Map<string, Promise<void>>();
+  /** Runs held by this worker; the value is the start row, until it is written. */
+  private readonly active = new Map<string, StartedRun | null>();
+  /** Start writes in flight, so a run's final record can land after its start row, never before. */
+  private readonly starting = new Map<string, Promise<void>>();
   private readonly timer: NodeJS.Timeout;
   private beating: Promise<void> | null = null;
 
@@ -28,29 +30,19 @@ export class RunLiveness {
     this.timer.unref();
   }
 
-  /** Call when a run starts; returns at once. The promise settles when its start is written (never rejects). */
-  start(run: StartedRun): Promise<void> {
-    this.active.add(run.id);
-    const written = new Promise<void>((resolve) => {
-      this.pending.push(run);
-      const flush = this.flushing ?? Promise.resolve();
-      // setImmediate batches every start of this tick; the chain keeps writes in order.
-      this.flushing = flush.then(() => new Promise<void>((r) => setImmediate(r))).then(() => this.writeStarts());
-      void this.flushing.then(resolve);
-    });
-    this.started.set(run.id, written);
-    return written;
+  /** Call when a run starts; writes nothing now. */
+  start(run: StartedRun): void {
+    this.active.set(run.id, run);
   }
 
-  /** Resolves when the run's start write is done (so its final record lands after it). */
+  /** Resolves when the run's start write, if one is in flight, is done (so its final record lands after it). */
   settled(runId: string): Promise<void> {
-    return this.started.get(runId) ?? Promise.resolve();
+    return this.starting.get(runId) ?? Promise.resolve();
   }
 
   /** The run left this worker: no more heartbeats for it. */
   end(runId: string): void {
     this.active.delete(runId);
-    this.started.delete(runId);
   }
 
   get size(): number {
@@ -59,29 +51,38 @@ export class RunLiveness {
 
   async close(): Promise<void> {
     clearInterval(this.timer);
-    await this.flushing;
     await this.beating;
-  }
-
-  private async writeStarts(): Promise<void> {
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length === 0) return;
-    try {
-      await this.db.runs.markStarted(batch);
-    } catch (error) {
-      // The final record creates the row anyway; a missing start only delays what the watchdog can see.
-      this.logger.warn({ err: error, runs: batch.length }, 'could not mark runs started');
-    }
   }
 
   private beat(): void {
     if (this.beating || this.active.size === 0) return;
-    const ids = [...this.active];
-    this.beating = this.db.runs
-      .heartbeatMany(ids, new Date())
-      .catch((error: unknown) => this.logger.warn({ err: error, runs: ids.length }, 'could not write heartbeats'))
+    const starts: StartedRun[] = [];
+    const beats: string[] = [];
+    for (const [id, run] of this.active) {
+      if (run) {
+        starts.push(run);
+        this.active.set(id, null);
+      } else {
+        beats.push(id);
+      }
+    }
+    const startWrite = starts.length
+      ? this.db.runs.markStarted(starts).catch((error: unknown) => {
+          // The final record creates the row anyway; a missing start only delays what the watchdog can see.
+          this.logger.warn({ err: error, runs: starts.length }, 'could not mark runs started');
+        })
+      : Promise.resolve();
+    for (const run of starts) this.starting.set(run.id, startWrite);
+    const beatWrite = beats.length
+      ? this.db.runs
+          .heartbeatMany(beats, new Date())
+          .then(() => undefined)
+          .catch((error: unknown) => this.logger.warn({ err: error, runs: beats.length }, 'could not write heartbeats'))
+      : Promise.resolve();
+    this.beating = Promise.all([startWrite, beatWrite])
+      .then(() => undefined)
       .finally(() => {
+        for (const run of starts) this.starting.delete(run.id);
         this.beating = null;
       });
   }
