@@ -5,19 +5,18 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
+import { createTestDatabase } from './fault-support.js';
 import { cleanUp, type PlatformProcess, startPlatformProcess } from './platform-process.js';
 
 /**
  * The scale-out shape: two gateways and two workers as separate processes sharing one Redis and one
  * PostgreSQL database. Any gateway's request may run on any worker; every answer comes back whole.
  */
-const PG_ADMIN = process.env.E2E_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const KEY = 'sb-e2e-scale-key';
-const dbName = `sb_e2e_${randomUUID().slice(0, 8)}`;
 const dir = mkdtempSync(path.join(tmpdir(), 'sb-e2e-scale-'));
 const prefix = `sbscale-${randomUUID().slice(0, 8)}`;
 let upstream: FakeUpstream;
+let database: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
 const procs: PlatformProcess[] = [];
 
 const reply = (req: FakeRequest): FakeReply => {
@@ -26,20 +25,8 @@ const reply = (req: FakeRequest): FakeReply => {
 };
 
 beforeAll(async () => {
-  const admin = new pg.Client({ connectionString: PG_ADMIN });
-  try {
-    await admin.connect();
-  } catch (error) {
-    throw new Error(
-      `PostgreSQL is not reachable at ${PG_ADMIN} (${String(error)}); start it with ` +
-        '`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`',
-    );
-  }
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  await admin.end();
+  database = await createTestDatabase();
   upstream = await startFakeUpstream({ reply });
-  const url = new URL(PG_ADMIN);
-  url.pathname = `/${dbName}`;
   const config = path.join(dir, 'scale.yaml');
   writeFileSync(
     config,
@@ -52,7 +39,7 @@ auto_pick: { priority: [fake] }
 queue: { concurrency: 4 }
 `,
   );
-  const env = { SWITCHBOARD_CONFIG: config, DATABASE_URL: url.toString() };
+  const env = { SWITCHBOARD_CONFIG: config, DATABASE_URL: database.url };
   // Workers first: the first one applies the migrations, the second finds them applied.
   for (const app of ['worker', 'worker', 'gateway', 'gateway']) {
     procs.push(await startPlatformProcess({ configYaml: null, app, env, prefix, dir }));
@@ -63,10 +50,7 @@ afterAll(async () => {
   for (const p of procs.reverse()) await p.stop();
   await cleanUp(procs[0]);
   await upstream?.close();
-  const admin = new pg.Client({ connectionString: PG_ADMIN });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-  await admin.end();
+  await database?.drop();
 });
 
 describe('scale-out: 2 gateways and 2 workers on shared Redis and PostgreSQL', () => {
