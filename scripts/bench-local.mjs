@@ -15,11 +15,11 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Redis } from 'ioredis';
 import { getLlama, LlamaChat, resolveChatWrapper } from 'node-llama-cpp';
 import { llamaCppProviderSchema } from '@switchboard/contracts';
 import { createLlamaCppProvider, modelFilesOnDisk, readModelManifest } from '@switchboard/providers';
 import { writeTestModel } from '@switchboard/testing';
+import { dropPrefix, machine, stop } from './bench/support.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 const TOKENS = Number(process.env.BENCH_LOCAL_TOKENS ?? 256);
@@ -240,28 +240,6 @@ function startPlatform(configPath) {
   });
 }
 
-const stop = (child) =>
-  new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', resolve);
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 15000).unref();
-  });
-
-async function dropPrefix(prefix) {
-  const redis = new Redis(REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
-
 /** Measures every model, writes the report section (unless told not to) and returns the figures. */
 export async function runLocalBench({ report = true } = {}) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sb-bench-local-'));
@@ -278,7 +256,7 @@ export async function runLocalBench({ report = true } = {}) {
     return results;
   } finally {
     if (platform) await stop(platform.child);
-    await dropPrefix(prefix);
+    await dropPrefix(REDIS_URL, prefix);
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -354,11 +332,6 @@ function summarize(results) {
     tokensMax: Math.max(...tokens),
     stops: [...new Set(results.map((r) => r.stop))],
   };
-}
-
-function machine() {
-  const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
-  return `${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}`;
 }
 
 function modelSection({ model, runs, rounds, one, concurrent }) {

@@ -10,8 +10,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { Redis } from 'ioredis';
 import { makeClient } from './bench/sse-client.mjs';
+import { dropPrefix, machine, stop } from './bench/support.mjs';
 import { runLocalBench } from './bench-local.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -38,14 +38,6 @@ function startProcess(args, env, ready) {
     child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}:\n${out}`)));
   });
 }
-
-const stop = (child) =>
-  new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', resolve);
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 15000).unref();
-  });
 
 async function throughput(stream, url, model) {
   let done = 0;
@@ -137,14 +129,7 @@ async function runShape(shape, upstreamUrl, stream) {
     return result;
   } finally {
     for (const c of children.reverse()) await stop(c);
-    const redis = new Redis(REDIS_URL);
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-    redis.disconnect();
+    await dropPrefix(REDIS_URL, prefix);
     if (admin) {
       if (dbName) await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
       await admin.end();
@@ -178,11 +163,6 @@ async function main() {
   writeReport(results);
   // The local-model benchmark (node-llama-cpp direct vs through Switchboard) writes its own section; BENCH_LOCAL=0 skips it.
   if (process.env.BENCH_LOCAL !== '0') await runLocalBench();
-}
-
-function machine() {
-  const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
-  return `${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}`;
 }
 
 function writeReport(results) {
