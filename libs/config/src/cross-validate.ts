@@ -1,16 +1,8 @@
 import { type SwitchboardConfig } from '@switchboard/contracts';
 import { type LoadContext } from './load-context.js';
 import { didYouMean } from './problem-text.js';
-
-/** Reports the second and later uses of a name, pointing back at the first. */
-function checkUnique(names: readonly string[], what: string, pathOf: (i: number) => (string | number)[], ctx: LoadContext): void {
-  const first = new Map<string, number>();
-  names.forEach((name, i) => {
-    const earlier = first.get(name);
-    if (earlier === undefined) first.set(name, i);
-    else ctx.report(pathOf(i), `duplicate ${what} "${name}" (already used at index ${earlier})`);
-  });
-}
+import { checkModelReference, checkUnique } from './reference-checks.js';
+import { checkPipelines } from './pipeline-checks.js';
 
 /**
  * Rules that span several keys, which the schema cannot express: names are unique, and every reference
@@ -61,44 +53,6 @@ export function crossValidate(config: SwitchboardConfig, ctx: LoadContext): void
     const problem = checkModelReference(agent.name, agent.model, config, agentNames);
     if (problem) ctx.report(['agents', i, 'model'], problem);
   });
-}
 
-/** An agent's model: `auto`, `<provider>/<model>`, or another agent (no loops). */
-function checkModelReference(
-  agentName: string,
-  model: string,
-  config: SwitchboardConfig,
-  agentNames: ReadonlySet<string>,
-): string | undefined {
-  if (model === 'auto') return undefined;
-  const slash = model.indexOf('/');
-  if (slash >= 0) {
-    const providerName = model.slice(0, slash);
-    const modelName = model.slice(slash + 1);
-    const provider = config.providers.find((p) => p.name === providerName);
-    const providerNames = config.providers.map((p) => p.name);
-    if (!provider) {
-      return `"${model}" names provider "${providerName}", which is not configured${didYouMean(providerName, providerNames)}`;
-    }
-    // A local provider serves only the files it lists; a remote one may offer more models than it lists.
-    if (provider.type === 'llama-cpp' && !provider.models.some((m) => m.name === modelName)) {
-      const names = provider.models.map((m) => m.name);
-      return `provider "${providerName}" has no model "${modelName}"${didYouMean(modelName, names)}; it has: ${names.join(', ') || 'none'}`;
-    }
-    return modelName === '' ? `"${model}" lacks the model name after "/"` : undefined;
-  }
-  if (model === agentName) return `"${model}" is the agent itself`;
-  if (!agentNames.has(model)) {
-    return `expected "auto", "<provider>/<model>" or an agent name, got "${model}"${didYouMean(model, [...agentNames])}`;
-  }
-  // Follow the chain of agents routing to agents: a loop would never reach a model.
-  const seen = new Set([agentName]);
-  let next: string | undefined = model;
-  while (next !== undefined && !next.includes('/') && next !== 'auto') {
-    if (seen.has(next)) return `routes ${[...seen, next].join(' -> ')}, a loop that never reaches a model`;
-    seen.add(next);
-    const name: string = next;
-    next = config.agents.find((a) => a.name === name)?.model;
-  }
-  return undefined;
+  checkPipelines(config, ctx);
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pipelineConfigSchema } from './pipeline.schema.js';
 
 /**
  * The shape of config/switchboard.yaml (snake_case, as users of self-hosted LLM gateways know it).
@@ -34,6 +35,11 @@ export const serverConfigSchema = z.strictObject({
   body_limit_mb: z.number().positive().default(10),
   /** How long a draining gateway or api waits for open streams on SIGTERM. */
   shutdown_grace_ms: positiveInt.default(10000),
+  /**
+   * How long a gateway's open streams wait for a Redis that went away (or, once it is back, for a run whose
+   * job it lost) before they end with a `redis_unavailable` (`run_lost`) error and `[DONE]`, so no client hangs.
+   */
+  redis_outage_grace_ms: positiveInt.default(10000),
 });
 
 export const llamaModelParamsSchema = z.strictObject({
@@ -65,6 +71,13 @@ const providerCommon = {
   timeout_ms: positiveInt.default(120000),
   /** Time to the first streamed token; a provider that stays silent longer is cut and the router moves on. */
   first_token_timeout_ms: positiveInt.default(30000),
+  /**
+   * Prices per million tokens by model name (`*` for every other model), in whatever currency budgets use.
+   * Unpriced models cost 0: cost budgets then never trigger, token budgets still do.
+   */
+  pricing: z
+    .record(z.string().min(1), z.strictObject({ input: z.number().nonnegative(), output: z.number().nonnegative() }))
+    .default({}),
 };
 
 export const llamaCppProviderSchema = z.strictObject({
@@ -132,6 +145,29 @@ export const agentConfigSchema = z.strictObject({
   on_budget_exceeded: z.enum(['background', 'stop']).default('background'),
 });
 
+export const toolsConfigSchema = z.strictObject({
+  /** Longest one tool call may take; a slower one is cut and the model is told it timed out. */
+  timeout_ms: positiveInt.default(15000),
+  http_fetch: z
+    .strictObject({
+      /** Private, loopback, link-local and other internal addresses are refused unless this is true (SSRF guard). */
+      allow_private: z.boolean().default(false),
+      /** Host names that may resolve to internal addresses anyway (an intranet wiki, a local SearXNG). */
+      allowed_hosts: z.array(z.string().min(1)).default([]),
+      /** Bytes of a response body read at most; the rest is cut off and the model told so. */
+      max_bytes: positiveInt.default(200_000),
+      max_redirects: z.number().int().min(0).default(5),
+    })
+    .default({ allow_private: false, allowed_hosts: [], max_bytes: 200_000, max_redirects: 5 }),
+  web_search: z
+    .strictObject({
+      /** Base URL of a SearXNG-compatible search (`<url>/search?q=...&format=json`). Unset: the tool says so. */
+      url: z.string().optional().transform((v) => (v === undefined || v.trim() === '' ? undefined : v)),
+      max_results: positiveInt.default(5),
+    })
+    .default({ url: undefined, max_results: 5 }),
+});
+
 export const queueConfigSchema = z.strictObject({
   /** Jobs one worker process runs at once. */
   concurrency: positiveInt.default(8),
@@ -172,6 +208,9 @@ export const switchboardConfigSchema = z.strictObject({
   cache: cacheConfigSchema.default(cacheConfigSchema.parse({})),
   rate_limit: rateLimitConfigSchema.default(rateLimitConfigSchema.parse({})),
   agents: z.array(agentConfigSchema).default([]),
+  /** Multi-stage, multi-model flows that clients call by name, like agents (see pipeline.schema.ts). */
+  pipelines: z.array(pipelineConfigSchema).default([]),
+  tools: toolsConfigSchema.default(toolsConfigSchema.parse({})),
   queue: queueConfigSchema.default(queueConfigSchema.parse({})),
 });
 
@@ -181,5 +220,6 @@ export type ProviderConfig = z.output<typeof providerConfigSchema>;
 export type LlamaCppProviderConfig = z.output<typeof llamaCppProviderSchema>;
 export type OpenAICompatibleProviderConfig = z.output<typeof openAICompatibleProviderSchema>;
 export type AgentConfig = z.output<typeof agentConfigSchema>;
+export type ToolsConfig = z.output<typeof toolsConfigSchema>;
 export type QueueConfig = z.output<typeof queueConfigSchema>;
 export type ServerConfig = z.output<typeof serverConfigSchema>;

@@ -5,3 +5,7 @@ export * from './jobs.schema.js';
 export * from './rest/index.js';
 export * from './api-keys.js';
 export * from './model-catalog.js';
+export * from './pipeline.schema.js';
+export * from './pipeline-template.js';
+export * from './pipeline-run.js';
+export * from './notifications.js';

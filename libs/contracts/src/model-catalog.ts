@@ -1,10 +1,12 @@
 import type { SwitchboardConfig } from './config.schema.js';
 import type { ModelObject } from './openai.schema.js';
 
-/** What a model id names: the auto route, an agent, or one model of one provider. */
+/** What a model id names: the auto route, an agent, a pipeline, or one model of one provider. */
 export type ModelRoute =
   | { kind: 'auto'; id: string }
   | { kind: 'agent'; id: string; agent: string }
+  /** Run by the pipeline runner (libs/agents), not routed to one model. */
+  | { kind: 'pipeline'; id: string; pipeline: string }
   | { kind: 'provider'; id: string; provider: string; model: string };
 
 /**
@@ -25,6 +27,9 @@ export class ModelCatalog {
       models.push({ id: route.id, object: 'model', created, owned_by: ownedBy, ...(name ? { name } : {}) });
     };
     for (const agent of config.agents) add({ kind: 'agent', id: agent.name, agent: agent.name }, 'switchboard', agent.name);
+    for (const pipeline of config.pipelines) {
+      add({ kind: 'pipeline', id: pipeline.name, pipeline: pipeline.name }, 'switchboard', pipeline.name);
+    }
     const enabled = config.providers.filter((p) => p.enabled);
     for (const provider of enabled) {
       const names = provider.type === 'llama-cpp' ? provider.models.map((m) => m.name) : provider.models;

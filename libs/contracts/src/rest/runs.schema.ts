@@ -25,6 +25,11 @@ export const runSchema = z
     started_at: timestampSchema.nullable(),
     finished_at: timestampSchema.nullable(),
     heartbeat_at: timestampSchema.nullable(),
+    /**
+     * Structured results: for a pipeline `{ pipeline, stages: [{ stage, input, answers, votes?, output, ... }] }`,
+     * for an agent `{ iterations, tool_steps, stopped_by? }`; null for a plain model call.
+     */
+    output: z.unknown().nullable(),
   })
   .meta({ id: 'Run' });
 export type RunDto = z.output<typeof runSchema>;
