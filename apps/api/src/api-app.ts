@@ -22,6 +22,8 @@ export function createApiLogger(config: SwitchboardConfig): Logger {
 /**
  * Builds the REST app, initialised (config agents seeded) but not listening: tests and the all-in-one start
  * decide where it listens. Closing the app leaves the database and Redis client open; they belong to the caller.
+ * socket.io (run notifications, /socket.io) rides on the same HTTP server with Redis connections of its own to
+ * config.redis.url, which the app opens at init and closes with itself.
  */
 export async function createApiApp(deps: ApiDeps): Promise<NestFastifyApplication> {
   const { config, db, redis } = deps;
@@ -54,7 +56,11 @@ export interface RunningApi {
 export async function startApi(deps: ApiDeps): Promise<RunningApi> {
   const app = await createApiApp(deps);
   const { host, api_port: port } = deps.config.server;
-  await app.listen({ host, port });
+  await app.listen({ host, port }).catch(async (error: unknown) => {
+    // A taken port: close what init opened (socket.io's Redis connections) so the caller can exit cleanly.
+    await app.close().catch(() => undefined);
+    throw error;
+  });
   const address = app.getHttpServer().address() as AddressInfo;
   return { app, url: `http://${urlHost(host)}:${address.port}`, close: () => app.close() };
 }

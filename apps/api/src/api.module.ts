@@ -31,6 +31,8 @@ import { HealthController } from './health/health.controller.js';
 import { HealthService } from './health/health.service.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { MetricsService } from './metrics/metrics.service.js';
+import { NotificationsServer } from './notifications/notifications.server.js';
+import { NotificationsService } from './notifications/notifications.service.js';
 import { RunsController } from './runs/runs.controller.js';
 import { RunsService } from './runs/runs.service.js';
 
@@ -61,6 +63,8 @@ export class ApiModule {
         ApiKeysService,
         RunsService,
         HealthService,
+        NotificationsService,
+        NotificationsServer,
       ],
     };
   }

@@ -5,3 +5,4 @@ export * from './run-event-writer.js';
 export * from './run-event-hub.js';
 export * from './cancel-signals.js';
 export * from './run-queue.js';
+export * from './run-notifier.js';

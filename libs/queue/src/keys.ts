@@ -1,3 +1,5 @@
+import { jobCatalog } from './job-catalog.js';
+
 /**
  * Every Redis key and channel Switchboard uses, in one place, under one prefix (config redis.prefix), so
  * several installs can share a Redis and tests can run side by side.
@@ -14,6 +16,13 @@ export interface RedisKeys {
   cancelChannel(): string;
   /** BullMQ's own key prefix. */
   bullPrefix(): string;
+  /** The BullMQ job hash of a chat run (its job id is the run id): gone once Redis lost its data. */
+  runJob(runId: string): string;
+  /**
+   * The socket.io Redis key (channels `<key>#/#...`): the workers' emitter publishes run notifications under it
+   * and every api instance's adapter listens on it, so both sides derive it from the same prefix.
+   */
+  socketIoKey(): string;
 }
 
 export function redisKeys(prefix: string): RedisKeys {
@@ -24,5 +33,7 @@ export function redisKeys(prefix: string): RedisKeys {
     replyChannel: (instanceId) => `${prefix}:gw:${instanceId}`,
     cancelChannel: () => `${prefix}:cancel`,
     bullPrefix: () => `${prefix}:bull`,
+    runJob: (runId) => `${prefix}:bull:${jobCatalog['run.chat'].queue}:${runId}`,
+    socketIoKey: () => `${prefix}:socket.io`,
   };
 }
