@@ -40,12 +40,12 @@ export interface StreamResult {
 export async function streamChat(
   gatewayUrl: string,
   key: string,
-  options: { signal?: AbortSignal; onText?: (text: string, result: StreamResult) => void } = {},
+  options: { signal?: AbortSignal; onText?: (text: string, result: StreamResult) => void; model?: string } = {},
 ): Promise<StreamResult> {
   const res = await fetch(`${gatewayUrl}/v1/chat/completions`, {
     method: 'POST',
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'fake/m1', stream: true, messages: [{ role: 'user', content: `q-${randomUUID()}` }] }),
+    body: JSON.stringify({ model: options.model ?? 'fake/m1', stream: true, messages: [{ role: 'user', content: `q-${randomUUID()}` }] }),
     signal: options.signal,
   });
   const result: StreamResult = { runId: res.headers.get('x-run-id'), text: '', times: [], errors: [], done: false };
@@ -97,8 +97,31 @@ export async function waitUntil(check: () => Promise<boolean> | boolean, timeout
   return check();
 }
 
+export interface TestDatabase {
+  url: string;
+  query: <T>(sql: string, params?: unknown[]) => Promise<T[]>;
+  /**
+   * Makes this database unreachable, and only this one (the server and other tests' databases are untouched):
+   * refuses new connections (`ALLOW_CONNECTIONS false`) and terminates the open ones.
+   */
+  block: () => Promise<void>;
+  /** Accepts connections again. */
+  unblock: () => Promise<void>;
+  drop: () => Promise<void>;
+}
+
+async function asAdmin(sql: string, params: unknown[] = []): Promise<void> {
+  const admin = new pg.Client({ connectionString: PG_ADMIN });
+  await admin.connect();
+  try {
+    await admin.query(sql, params);
+  } finally {
+    await admin.end();
+  }
+}
+
 /** A PostgreSQL database of its own, dropped by the returned function. */
-export async function createTestDatabase(): Promise<{ url: string; query: <T>(sql: string, params?: unknown[]) => Promise<T[]>; drop: () => Promise<void> }> {
+export async function createTestDatabase(): Promise<TestDatabase> {
   const name = `sb_e2e_fault_${randomUUID().slice(0, 8)}`;
   const admin = new pg.Client({ connectionString: PG_ADMIN });
   try {
@@ -113,19 +136,30 @@ export async function createTestDatabase(): Promise<{ url: string; query: <T>(sq
   await admin.end();
   const url = new URL(PG_ADMIN);
   url.pathname = `/${name}`;
-  const client = new pg.Client({ connectionString: url.toString() });
-  let connected = false;
+  let client: pg.Client | null = null;
   return {
     url: url.toString(),
     async query<T>(sql: string, params: unknown[] = []) {
-      if (!connected) {
-        await client.connect();
-        connected = true;
+      if (!client) {
+        const c = new pg.Client({ connectionString: url.toString() });
+        // A terminated connection (block) must not crash the test run; the next query opens a new one.
+        c.on('error', () => undefined);
+        await c.connect();
+        client = c;
       }
       return (await client.query(sql, params)).rows as T[];
     },
+    async block() {
+      await client?.end().catch(() => undefined);
+      client = null;
+      await asAdmin(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
+      await asAdmin(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [name]);
+    },
+    async unblock() {
+      await asAdmin(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
+    },
     async drop() {
-      if (connected) await client.end();
+      await client?.end().catch(() => undefined);
       const a = new pg.Client({ connectionString: PG_ADMIN });
       await a.connect();
       await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

@@ -1,18 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type FakeUpstream, getFreePort, startFakeUpstream } from '@switchboard/testing';
+import { type FakeRequest, type FakeUpstream, getFreePort, startFakeUpstream } from '@switchboard/testing';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ANSWER, continuingReply, createTestDatabase, streamChat, waitUntil } from './fault-support.js';
+import { activeRuns, ANSWER, continuingReply, createTestDatabase, type StreamResult, streamChat, waitUntil } from './fault-support.js';
 import { type PlatformProcess, startPlatformProcess } from './platform-process.js';
 
 /**
  * Redis going away under load. Never the shared Redis (other suites use it): a private redis-server on a free
- * port, stopped and started again on the same port, behind a worker and a gateway in their own processes.
+ * port that keeps nothing on disk, stopped and started again on the same port, behind a worker and a gateway
+ * in their own processes. `fake/m1` answers in 0.3 s, `fake/slow` in 3 s (60 words, 50 ms apart), so streams
+ * are open when Redis goes.
  */
 const KEY = 'sb-e2e-redis-key';
+/** server.redis_outage_grace_ms in this test. */
+const GRACE_MS = 1500;
 const dir = mkdtempSync(path.join(tmpdir(), 'sb-e2e-redis-'));
 const prefix = `sbredis-${randomUUID().slice(0, 8)}`;
 let port: number;
@@ -42,27 +46,89 @@ async function stopRedis(): Promise<number> {
   return Date.now();
 }
 
-const chat = (stream: boolean): Promise<Response> =>
+const chat = (stream: boolean, model = 'fake/m1', timeoutMs = 5000): Promise<Response> =>
   fetch(`${gatewayUrl}/v1/chat/completions`, {
     method: 'POST',
     headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'fake/m1', stream, messages: [{ role: 'user', content: 'hi' }] }),
-    signal: AbortSignal.timeout(5000),
+    body: JSON.stringify({ model, stream, messages: [{ role: 'user', content: `hi ${randomUUID()}` }] }),
+    signal: AbortSignal.timeout(timeoutMs),
   });
+
+interface Ended {
+  result: StreamResult | null;
+  endedAt: number;
+}
+
+/** `n` slow streams, resolved once each has its first words (so all are mid-answer); then `ended` per stream. */
+async function openStreams(n: number, abort: AbortSignal): Promise<Promise<Ended>[]> {
+  let started = 0;
+  const streams = Array.from({ length: n }, () =>
+    streamChat(gatewayUrl, KEY, {
+      model: 'fake/slow',
+      signal: abort,
+      onText: (_t, r) => {
+        if (r.times.length === 3) started++;
+      },
+    }).then(
+      (result) => ({ result, endedAt: Date.now() }),
+      () => ({ result: null, endedAt: Date.now() }),
+    ),
+  );
+  expect(await waitUntil(() => started === n, 10000)).toBe(true);
+  return streams;
+}
+
+const errorCode = (r: StreamResult | null): string | undefined => (r?.errors[0] as { code?: string } | undefined)?.code;
+
+/** Every stream either has the whole answer or ended visibly: an error event, then [DONE]. */
+function summarise(ended: Ended[], since: number): { complete: number; codes: Record<string, number>; slowestMs: number } {
+  const codes: Record<string, number> = {};
+  let complete = 0;
+  for (const { result } of ended) {
+    expect(result).not.toBeNull();
+    expect(result!.done).toBe(true);
+    if (result!.errors.length === 0) {
+      expect(result!.text).toBe(ANSWER);
+      complete++;
+    } else {
+      const code = errorCode(result) ?? 'none';
+      codes[code] = (codes[code] ?? 0) + 1;
+    }
+  }
+  return { complete, codes, slowestMs: Math.max(...ended.map((e) => e.endedAt - since)) };
+}
+
+async function waitForRecovery(restartedAt: number): Promise<{ readyMs: number; answeredMs: number }> {
+  let readyMs = NaN;
+  await waitUntil(async () => {
+    const r = await fetch(`${gatewayUrl}/readyz`).catch(() => null);
+    if (r?.status === 200) readyMs = Date.now() - restartedAt;
+    return r?.status === 200;
+  }, 15000, 20);
+  let answeredMs = NaN;
+  await waitUntil(async () => {
+    const r = await streamChat(gatewayUrl, KEY).catch(() => null);
+    if (r?.text === ANSWER) answeredMs = Date.now() - restartedAt;
+    return r?.text === ANSWER;
+  }, 20000, 100);
+  return { readyMs, answeredMs };
+}
 
 beforeAll(async () => {
   port = await getFreePort();
   await startRedis();
   db = await createTestDatabase();
-  upstream = await startFakeUpstream({ reply: continuingReply(5) });
+  const fast = continuingReply(5);
+  const slow = continuingReply(50);
+  upstream = await startFakeUpstream({ reply: (req: FakeRequest) => ((req.body as { model?: string }).model === 'slow' ? slow(req) : fast(req)) });
   const config = path.join(dir, 'redis.yaml');
   writeFileSync(
     config,
-    `server: { host: 127.0.0.1, gateway_port: 0, api_port: 0, worker_port: 0 }
+    `server: { host: 127.0.0.1, gateway_port: 0, api_port: 0, worker_port: 0, heartbeat_ms: 1000, redis_outage_grace_ms: ${GRACE_MS} }
 redis: { url: redis://127.0.0.1:${port}, prefix: ${prefix} }
 auth: { api_key: ${KEY} }
 providers:
-  - { name: fake, type: openai-compatible, base_url: ${upstream.url}, models: [m1] }
+  - { name: fake, type: openai-compatible, base_url: ${upstream.url}, models: [m1, slow] }
 auto_pick: { priority: [fake] }
 rate_limit: { enabled: false }
 queue: { concurrency: 16, lock_ms: 2000, stalled_interval_ms: 1000 }
@@ -82,18 +148,14 @@ afterAll(async () => {
 }, 60000);
 
 describe('Redis outage', () => {
-  it('answers 503 (readyz, and /v1 with Retry-After) within a second of Redis stopping, and recovers by itself when it is back', async () => {
+  it('answers 503 within a second of Redis stopping, ends every open stream and waiting request visibly once the grace is over, and recovers by itself', async () => {
     const baseline = await streamChat(gatewayUrl, KEY);
     expect(baseline.text).toBe(ANSWER);
 
-    // Under load: streams in flight while Redis goes away.
+    // Under load: 10 streams mid-answer and one JSON request waiting for its run when Redis goes away.
     const abortLoad = new AbortController();
-    let loadEnded = 0;
-    const load = Array.from({ length: 10 }, () =>
-      streamChat(gatewayUrl, KEY, { signal: abortLoad.signal })
-        .catch(() => null)
-        .finally(() => loadEnded++),
-    );
+    const streams = await openStreams(10, abortLoad.signal);
+    const waiting = chat(false, 'fake/slow', 15000).then(async (r) => ({ status: r.status, body: (await r.json()) as { error?: { code?: string } }, at: Date.now() }));
     await new Promise((r) => setTimeout(r, 100));
     const stoppedAt = await stopRedis();
 
@@ -110,31 +172,63 @@ describe('Redis outage', () => {
     expect(res.status).toBe(503);
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(v1Ms).toBeLessThan(1000);
-    // Known gap (docs/RELIABILITY.md): streams open when Redis went away are not ended by the gateway; a Redis
-    // without persistence loses their jobs and events. Counted and logged here, then abandoned by the client.
-    await new Promise((r) => setTimeout(r, 2000));
-    log(`streams open when Redis stopped that ended within 2 s: ${loadEnded}/10`);
+
+    // Redis stays down past the grace: every open stream ends with a redis_unavailable error and [DONE].
+    const ended = await Promise.all(streams);
+    const summary = summarise(ended, stoppedAt);
+    const json = await waiting;
+    log(
+      `Redis down past redis_outage_grace_ms (${GRACE_MS}) -> ${ended.length} open streams ended ${JSON.stringify(summary.codes)}, the last ${summary.slowestMs} ms after the stop; ` +
+        `the waiting JSON request got ${json.status} ${json.body.error?.code} after ${json.at - stoppedAt} ms`,
+    );
+    expect(summary.codes).toEqual({ redis_unavailable: 10 });
+    expect(summary.slowestMs).toBeGreaterThanOrEqual(GRACE_MS - 100);
+    expect(summary.slowestMs).toBeLessThan(GRACE_MS + 1500);
+    expect(json.status).toBe(503);
+    expect(json.body.error?.code).toBe('redis_unavailable');
 
     const restartedAt = Date.now();
     await startRedis();
-    let readyAgain = NaN;
-    await waitUntil(async () => {
-      const r = await fetch(`${gatewayUrl}/readyz`).catch(() => null);
-      if (r?.status === 200) readyAgain = Date.now() - restartedAt;
-      return r?.status === 200;
-    }, 15000, 20);
-    let answered = NaN;
-    await waitUntil(async () => {
-      const r = await streamChat(gatewayUrl, KEY).catch(() => null);
-      if (r?.text === ANSWER) answered = Date.now() - restartedAt;
-      return r?.text === ANSWER;
-    }, 20000, 100);
-    log(`Redis back -> gateway /readyz 200 after ${readyAgain} ms; first complete answer ${answered} ms after the restart`);
-    expect(readyAgain).toBeLessThan(5000);
-    expect(answered).toBeLessThan(10000);
+    const { readyMs, answeredMs } = await waitForRecovery(restartedAt);
+    log(`Redis back -> gateway /readyz 200 after ${readyMs} ms; first complete answer ${answeredMs} ms after the restart`);
+    expect(readyMs).toBeLessThan(5000);
+    expect(answeredMs).toBeLessThan(10000);
     const workerReady = await fetch(`${procs[0]!.urls.worker!}/readyz`);
     expect(workerReady.status).toBe(200);
-    abortLoad.abort();
-    await Promise.all(load);
+  }, 90000);
+
+  it('Redis restarted within the grace but without its data: running streams go on to the end, queued ones end with run_lost, none hangs', async () => {
+    const abortLoad = new AbortController();
+    const streams = await openStreams(10, abortLoad.signal);
+    // 8 more: the worker (concurrency 16) takes 6, the last 2 wait in the queue that Redis is about to lose.
+    const more = Array.from({ length: 8 }, () =>
+      streamChat(gatewayUrl, KEY, { model: 'fake/slow', signal: abortLoad.signal }).then(
+        (result) => ({ result, endedAt: Date.now() }),
+        () => ({ result: null, endedAt: Date.now() }),
+      ),
+    );
+    expect(await waitUntil(async () => (await activeRuns(procs[0]!.urls.worker!)) === 16, 5000)).toBe(true);
+    await new Promise((r) => setTimeout(r, 100));
+    streams.push(...more);
+    const stoppedAt = await stopRedis();
+    await startRedis();
+    const restartedMs = Date.now() - stoppedAt;
+    // A stream that hung would only end with this abort, and count as a failure below.
+    const hang = setTimeout(() => abortLoad.abort(), 15000);
+    const ended = await Promise.all(streams);
+    clearTimeout(hang);
+    const summary = summarise(ended, stoppedAt);
+    const lostMs = Math.max(...ended.filter((e) => errorCode(e.result) === 'run_lost').map((e) => e.endedAt - stoppedAt));
+    log(
+      `Redis restarted without data (${restartedMs} ms down) -> ${summary.complete} of ${ended.length} open streams completed, the others ended ${JSON.stringify(summary.codes)} ` +
+        `(the last ${lostMs} ms after the stop); the last stream ended ${summary.slowestMs} ms after the stop`,
+    );
+    for (const code of Object.keys(summary.codes)) expect(code).toBe('run_lost');
+    expect(summary.codes.run_lost).toBeGreaterThanOrEqual(2);
+    expect(summary.slowestMs).toBeLessThan(restartedMs + 3000 + GRACE_MS + 1500);
+
+    const { readyMs, answeredMs } = await waitForRecovery(Date.now());
+    expect(readyMs).toBeLessThan(5000);
+    expect(answeredMs).toBeLessThan(10000);
   }, 90000);
 });

@@ -183,26 +183,32 @@ describe('worker and gateway faults', () => {
     while (liveWorkers().length < 2) await startWorker();
   }, 60000);
 
-  it('(c) SIGTERM to a gateway with open streams: new requests are refused, open streams finish', async () => {
-    const open = Array.from({ length: 5 }, () => streamChat(gateway.urls.gateway!, KEY));
+  it('(c) SIGTERM to a gateway with open streams: it keeps answering new requests 503 shutting_down while the open streams finish', async () => {
+    const url = gateway.urls.gateway!;
+    const open = Array.from({ length: 5 }, () => streamChat(url, KEY));
     await new Promise((r) => setTimeout(r, 500));
     const stopping = gateway.stop('SIGTERM');
     await new Promise((r) => setTimeout(r, 100));
-    const refused = await fetch(`${gateway.urls.gateway!}/v1/chat/completions`, {
+    const late = await fetch(`${url}/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'fake/m1', messages: [{ role: 'user', content: 'late' }] }),
-    }).then(
-      (r) => `HTTP ${r.status}`,
-      (e: unknown) => `connection refused (${String((e as { cause?: { code?: string } }).cause?.code ?? e)})`,
-    );
-    log(`gateway SIGTERM -> new request: ${refused}`);
-    expect(refused).toMatch(/HTTP 503|connection refused/);
+    });
+    const body = (await late.json()) as { error: { code: string; type: string } };
+    const readyz = await fetch(`${url}/readyz`);
+    log(`gateway SIGTERM -> new request: HTTP ${late.status} ${body.error.code} (Retry-After ${late.headers.get('retry-after')}, Connection: ${late.headers.get('connection')}); /readyz ${readyz.status}`);
+    expect(late.status).toBe(503);
+    expect(body.error).toMatchObject({ code: 'shutting_down', type: 'service_unavailable' });
+    expect(Number(late.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(late.headers.get('connection')).toBe('close');
+    expect(readyz.status).toBe(503);
     const results = await Promise.all(open);
     for (const r of results) {
       expect(r.errors).toEqual([]);
       expect(r.text).toBe(ANSWER);
     }
     expect(await stopping).toBe(0);
+    // Closed once the streams are done.
+    expect(await fetch(`${url}/healthz`).then(() => 'answered', () => 'refused')).toBe('refused');
   }, 60000);
 });

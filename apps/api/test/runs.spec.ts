@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type ApiErrorBody, type CreatedApiKeyDto, type RunDto } from '@switchboard/contracts';
-import { createRedis, listenForCancels, redisKeys } from '@switchboard/queue';
+import { type ApiErrorBody, type ChatRunJob, type CreatedApiKeyDto, type RunDto, type RunEvent } from '@switchboard/contracts';
+import { createRedis, listenForCancels, redisKeys, RunEventHub, RunQueue } from '@switchboard/queue';
 import { randomUUID } from 'node:crypto';
 import { ADMIN_KEY, SHARED_KEY, startTestApi, testConfig, type TestApi } from './api-harness.js';
 
@@ -30,6 +30,8 @@ describe('api: runs', () => {
   afterAll(async () => {
     await stopListening?.();
     await api?.close();
+    const leftovers = await redis.keys(`${prefix}:*`);
+    if (leftovers.length) await redis.del(...leftovers);
     redis.disconnect();
     sub.disconnect();
   });
@@ -88,6 +90,62 @@ describe('api: runs', () => {
     const background = await api.db.runs.create({ apiKeyId: bob.id, requestedModel: 'auto', status: 'background', attempt: 1 });
     expect((await api.request('POST', `/api/runs/${background.id}/cancel`, { key: ADMIN_KEY })).status).toBe(202);
     expect(await waitForSignal(background.id)).toEqual([{ runId: background.id, reason: 'cancelled by an admin' }]);
+  });
+
+  it('cancels a run still in the queue: its job is gone, a client following it gets the terminal cancelled event, the row says cancelled', async () => {
+    const keys = redisKeys(prefix);
+    const queueConnection = createRedis('redis://127.0.0.1:6379', 'api-test-queue', { enableAutoPipelining: false });
+    const hubSub = createRedis('redis://127.0.0.1:6379', 'api-test-hub-sub');
+    await Promise.all([queueConnection.connect(), hubSub.connect()]);
+    const queue = new RunQueue(queueConnection, keys, api.config.queue);
+    const hub = new RunEventHub(hubSub, redis, keys, `api-test-${randomUUID().slice(0, 8)}`);
+    try {
+      await hub.start();
+      // No worker runs here, so the run stays queued and has no Run row.
+      const job = (owner: string | null): ChatRunJob => ({
+        runId: randomUUID(),
+        created: Math.floor(Date.now() / 1000),
+        apiKeyId: owner,
+        conversationId: null,
+        externalConversationId: null,
+        mode: 'stream',
+        replyTo: hub.replyChannel,
+        request: { model: 'fake/m1', messages: [{ role: 'user', content: 'hi' }] },
+      });
+      const queued = job(alice.id);
+      const events: RunEvent[] = [];
+      const ended = new Promise<void>((resolve, reject) => {
+        hub.follow(queued.runId, (_seq, event) => (events.push(event), event.t === 'error' && resolve()), reject);
+      });
+      await queue.enqueueChat(queued);
+      expect(await api.db.runs.get(queued.runId)).toBeNull();
+
+      expect((await api.request('POST', `/api/runs/${queued.runId}/cancel`, { key: bob.key })).status).toBe(404);
+      expect(await (await queue.getRun(queued.runId))?.getState()).toBe('waiting');
+
+      const res = await api.request<RunDto>('POST', `/api/runs/${queued.runId}/cancel`, { key: alice.key });
+      expect(res.status).toBe(202);
+      expect(res.body).toMatchObject({ id: queued.runId, status: 'cancelled', model: 'fake/m1', error: 'The run was cancelled.' });
+      await ended;
+      expect(events).toEqual([{ t: 'error', status: 499, message: 'The run was cancelled.', type: 'cancelled', code: 'cancelled' }]);
+      expect(await queue.getRun(queued.runId)).toBeUndefined();
+      expect((await api.request<RunDto>('GET', `/api/runs/${queued.runId}`, { key: alice.key })).body.status).toBe('cancelled');
+      expect((await api.request('POST', `/api/runs/${queued.runId}/cancel`, { key: alice.key })).status).toBe(409);
+      // Only the event: no cancel signal was needed, no worker holds it.
+      expect(signals.filter((s) => s.runId === queued.runId)).toHaveLength(0);
+
+      // Admins cancel anyone's queued run; a run neither in the database nor in the queue is not found.
+      const other = job(bob.id);
+      await queue.enqueueChat(other);
+      const byAdmin = await api.request<RunDto>('POST', `/api/runs/${other.runId}/cancel`, { key: ADMIN_KEY });
+      expect(byAdmin.status).toBe(202);
+      expect(byAdmin.body.status).toBe('cancelled');
+      expect((await api.request('POST', `/api/runs/${UNKNOWN_ID}/cancel`, { key: ADMIN_KEY })).status).toBe(404);
+    } finally {
+      await queue.close();
+      queueConnection.disconnect();
+      hubSub.disconnect();
+    }
   });
 
   it('refuses to cancel a run that already ended', async () => {

@@ -3,9 +3,12 @@ import { type ApiKeysRepository, newId } from '@switchboard/db';
 import {
   connectRedis,
   createRedis,
+  CLIENT_DISCONNECTED,
   publishCancel,
+  RedisOutageError,
   redisKeys,
   RunEventHub,
+  RunLostError,
   RunQueue,
   type RunSubscription,
 } from '@switchboard/queue';
@@ -15,6 +18,7 @@ import type { Logger } from 'pino';
 import { ApiKeyAuth, type Principal } from './api-key-auth.js';
 import { ChunkRenderer, CompletionAccumulator } from './chunk-renderer.js';
 import { GatewayMetrics } from './gateway-metrics.js';
+import { budgetRefusal } from './key-budget.js';
 import { OpenAIError } from './openai-error.js';
 import { RateLimiter } from './rate-limiter.js';
 import { readBody } from './read-body.js';
@@ -34,7 +38,10 @@ export interface Gateway {
   url: string;
   port: number;
   server: Server;
-  /** Stops accepting, lets open streams finish for up to `graceMs`, then closes everything. */
+  /**
+   * Drains: for up to `graceMs` it keeps listening but answers new requests 503 `shutting_down` (with
+   * `Connection: close`, so clients and load balancers move on) while open streams finish; then closes everything.
+   */
   close(graceMs?: number): Promise<void>;
 }
 
@@ -68,7 +75,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   cmd.options.enableOfflineQueue = false;
   queueConnection.options.enableOfflineQueue = false;
 
-  const hub = new RunEventHub(sub, cmd, keys, newId());
+  const hub = new RunEventHub(sub, cmd, keys, newId(), { outageGraceMs: config.server.redis_outage_grace_ms });
   await hub.start();
   const runQueue = new RunQueue(queueConnection, keys, config.queue);
   const catalog = new ModelCatalog(config);
@@ -180,7 +187,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const onError = (error: unknown): void => {
       logger.error({ err: error, runId }, 'run event subscription failed');
       if (!finished) {
-        res.write(`data: ${JSON.stringify(OpenAIError.unavailable('Lost the run event stream; resume with GET /v1/runs/' + runId + '/events.').toBody())}\n\ndata: [DONE]\n\n`);
+        startSse(res, runId);
+        res.write(`data: ${JSON.stringify(followFailure(error, runId).toBody())}\n\ndata: [DONE]\n\n`);
         end();
         res.end();
       }
@@ -197,6 +205,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   const chatCompletions = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const principal = await authenticate(req);
+    const refusal = budgetRefusal(principal.budget);
+    if (refusal) throw new OpenAIError(429, refusal.message, 'insufficient_quota', 'budget_exceeded', null, refusal.retryAfter);
     const body = await readBody(req, bodyLimit);
     const request = parseChatRequest(body);
     if (!catalog.resolve(request.model)) {
@@ -218,7 +228,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     };
     metrics.runs.inc({ mode: job.mode });
     const cancel = (): void => {
-      publishCancel(cmd, keys, runId, 'client disconnected').catch(() => undefined);
+      publishCancel(cmd, keys, runId, CLIENT_DISCONNECTED).catch(() => undefined);
     };
     if (stream) {
       const renderer = new ChunkRenderer(runId, request.model, created, request.stream_options?.include_usage === true);
@@ -247,7 +257,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           else sendJson(res, 200, JSON.stringify(result), { 'X-Run-Id': runId });
           resolve();
         },
-        reject,
+        (error) => {
+          done = true;
+          logger.error({ err: error, runId }, 'run event subscription failed');
+          sendError(res, followFailure(error, runId), { 'X-Run-Id': runId });
+          resolve();
+        },
       );
       res.on('close', () => {
         if (done) return;
@@ -297,9 +312,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       res.end();
       return;
     }
+    if (draining && path !== '/healthz' && path !== '/metrics') {
+      // Still listening, so a client gets an answer it can act on (retry elsewhere) rather than a refused connection.
+      const e = path === '/readyz' ? new OpenAIError(503, 'This gateway is shutting down.', 'service_unavailable', 'shutting_down') : SHUTTING_DOWN;
+      return sendError(res, e, { Connection: 'close' });
+    }
     if (path === '/v1/chat/completions' || path === '/chat/completions') {
       if (method !== 'POST') throw new OpenAIError(405, 'Use POST for chat completions.', 'invalid_request_error', 'method_not_allowed');
-      if (draining) throw OpenAIError.unavailable('This gateway is shutting down; retry to reach another one.');
       return chatCompletions(req, res);
     }
     if (method === 'GET' && (path === '/v1/models' || path === '/models')) {
@@ -351,11 +370,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     server,
     async close(graceMs = config.server.shutdown_grace_ms) {
       draining = true;
-      server.close();
+      // Idle keep-alive connections close now; new ones are still accepted and answered 503 until the streams end.
       server.closeIdleConnections();
       const deadline = Date.now() + graceMs;
       while (openStreams.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       for (const s of openStreams) s.res.destroy();
+      server.close();
       server.closeAllConnections();
       clearInterval(heartbeat);
       await runQueue.close().catch(() => undefined);
@@ -371,6 +391,33 @@ function startSse(res: ServerResponse, runId: string): void {
   if (res.headersSent) return;
   res.writeHead(200, { ...SSE_HEADERS, ...CORS_HEADERS, 'X-Run-Id': runId });
   res.flushHeaders();
+}
+
+const SHUTTING_DOWN = new OpenAIError(503, 'This gateway is shutting down; send the request again to reach another one.', 'service_unavailable', 'shutting_down', null, 1);
+
+/** What a client is told when the run's events can no longer be followed (Redis gone too long, or the run lost). */
+function followFailure(error: unknown, runId: string): OpenAIError {
+  if (error instanceof RedisOutageError) {
+    return new OpenAIError(
+      503,
+      `The queue (Redis) has been unreachable for more than ${error.graceMs} ms, so this run's outcome is unknown; send the request again. (run ${runId})`,
+      'service_unavailable',
+      'redis_unavailable',
+      null,
+      1,
+    );
+  }
+  if (error instanceof RunLostError) {
+    return new OpenAIError(
+      503,
+      `The queue (Redis) restarted without this run's data and no worker continued it; send the request again. (run ${runId})`,
+      'service_unavailable',
+      'run_lost',
+      null,
+      1,
+    );
+  }
+  return OpenAIError.unavailable(`Lost the run event stream; resume with GET /v1/runs/${runId}/events.`);
 }
 
 function header(req: IncomingMessage, name: string): string | null {

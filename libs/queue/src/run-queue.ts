@@ -1,16 +1,20 @@
 import type { ChatRunJob, QueueConfig } from '@switchboard/contracts';
-import { Queue } from 'bullmq';
+import { type Job, type JobState, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { jobCatalog } from './job-catalog.js';
 import type { RedisKeys } from './keys.js';
+import { lastRunEventSeq, RunEventWriter, RunFencedError } from './run-event-writer.js';
 
-/** The producer side of the `runs` queue, as the gateway uses it: one Redis round trip per run. */
+/** Job states in which no worker holds the run yet, so it can be taken off the queue. */
+const NOT_TAKEN = new Set<JobState | 'unknown'>(['waiting', 'waiting-children', 'delayed', 'prioritized']);
+
+/** The producer side of the `runs` queue, as the gateway (and the API, to cancel) uses it. */
 export class RunQueue {
   readonly queue: Queue<ChatRunJob>;
 
   constructor(
-    redis: Redis,
-    keys: RedisKeys,
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
     private readonly config: QueueConfig,
   ) {
     this.queue = new Queue<ChatRunJob>(jobCatalog['run.chat'].queue, {
@@ -29,6 +33,38 @@ export class RunQueue {
       removeOnComplete: { age: this.config.events_ttl_seconds, count: 10000 },
       removeOnFail: { age: 7 * 24 * 3600 },
     });
+  }
+
+  /** The run's job while the queue keeps it (until `events_ttl_seconds` after it completed). */
+  async getRun(runId: string): Promise<Job<ChatRunJob> | undefined> {
+    return (await this.queue.getJob(runId)) ?? undefined;
+  }
+
+  /**
+   * Cancels a run that no worker holds (still queued, or waiting for a retry): removes its job and writes the
+   * terminal `cancelled` event, so every client following the run ends at once. Returns the job's state when
+   * it could not (`active`: a worker holds it, cancel it with the cancel signal; `completed`/`failed`: it ended).
+   */
+  async cancelQueued(job: Job<ChatRunJob>, message: string): Promise<'cancelled' | JobState | 'unknown'> {
+    const state = await job.getState();
+    if (!NOT_TAKEN.has(state)) return state;
+    try {
+      await job.remove();
+    } catch {
+      // Locked: a worker took it between the two calls.
+      return 'active';
+    }
+    // A run waiting for a retry has events already: the terminal one follows them.
+    const lastSeq = await lastRunEventSeq(this.redis, this.keys, job.data.runId);
+    const writer = new RunEventWriter(this.redis, this.keys, job.data.runId, lastSeq, this.config.events_ttl_seconds, job.data.replyTo);
+    writer.append({ t: 'error', status: 499, message, type: 'cancelled', code: 'cancelled' });
+    try {
+      await writer.flush();
+    } catch (error) {
+      // Someone appended at the same moment (the watchdog ending it): the stream has its terminal event anyway.
+      if (!(error instanceof RunFencedError)) throw error;
+    }
+    return 'cancelled';
   }
 
   async close(): Promise<void> {

@@ -19,5 +19,6 @@ export function toRunDto(row: RunRow): RunDto {
     started_at: row.startedAt?.toISOString() ?? null,
     finished_at: row.finishedAt?.toISOString() ?? null,
     heartbeat_at: row.heartbeatAt?.toISOString() ?? null,
+    output: row.output ?? null,
   };
 }

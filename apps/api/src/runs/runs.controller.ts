@@ -21,7 +21,10 @@ export class RunsController {
     return this.runs.get(principal, id);
   }
 
-  /** Accepted: the worker holding the run aborts it; poll GET /api/runs/:id (or read the stream) for `cancelled`. */
+  /**
+   * Accepted. A run still in the queue is taken off it and answered `cancelled` at once; a running one is
+   * aborted by the worker holding it: poll GET /api/runs/:id (or read the stream) for `cancelled`.
+   */
   @Post(':id/cancel')
   @HttpCode(202)
   @ZodResponse(202, runSchema, [401, 404, 409, 503])

@@ -1,27 +1,38 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
-import { type RunDto, type SwitchboardConfig } from '@switchboard/contracts';
-import { type RunsRepository } from '@switchboard/db';
+import { Inject, Injectable, type OnModuleDestroy, Optional } from '@nestjs/common';
+import { type ChatRunJob, type RunDto, type SwitchboardConfig } from '@switchboard/contracts';
+import { type RunRow, type RunsRepository } from '@switchboard/db';
 import { publishCancel, redisKeys } from '@switchboard/queue';
 import { type RedisPinger } from '../api-deps.js';
 import { API_CONFIG, REDIS, RUNS_REPOSITORY } from '../api.tokens.js';
 import { ApiError } from '../common/api-error.js';
 import { ownerScope, type Principal } from '../auth/principal.js';
 import { toRunDto } from './run.mapper.js';
+import { RunQueueClient } from './run-queue.client.js';
 
 const FINISHED = new Set(['succeeded', 'failed', 'cancelled']);
+const CANCELLED_MESSAGE = 'The run was cancelled.';
 
 /**
- * Runs belong to the key that started them; a key sees and cancels only its own, admins any. Cancelling only
- * sends the signal: the worker holding the run aborts it, writes the terminal `cancelled` event (which ends
- * every open stream) and records the run as cancelled.
+ * Runs belong to the key that started them; a key sees and cancels only its own, admins any. A run no worker
+ * holds yet (queued, or waiting for a retry) is taken off the queue here: its terminal `cancelled` event ends
+ * every open stream and its row says `cancelled`. A run a worker holds gets the cancel signal: that worker
+ * aborts it, writes the terminal event and records the run as cancelled.
  */
 @Injectable()
-export class RunsService {
+export class RunsService implements OnModuleDestroy {
+  private readonly queue: RunQueueClient;
+
   constructor(
     @Inject(RUNS_REPOSITORY) private readonly runs: RunsRepository,
     @Inject(API_CONFIG) private readonly config: SwitchboardConfig,
     @Optional() @Inject(REDIS) private readonly redis?: RedisPinger,
-  ) {}
+  ) {
+    this.queue = new RunQueueClient(config);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.queue.close();
+  }
 
   async get(principal: Principal, id: string): Promise<RunDto> {
     const row = await this.runs.get(id, ownerScope(principal));
@@ -30,13 +41,55 @@ export class RunsService {
   }
 
   async cancel(principal: Principal, id: string): Promise<RunDto> {
-    const row = await this.runs.get(id, ownerScope(principal));
-    if (!row) throw ApiError.notFound('Run', id);
-    if (FINISHED.has(row.status)) throw ApiError.conflict(`Run ${id} already ended (${row.status})`);
+    const scope = ownerScope(principal);
+    const row = await this.runs.get(id, scope);
+    if (row && FINISHED.has(row.status)) throw ApiError.conflict(`Run ${id} already ended (${row.status})`);
     const redis = this.redis;
     if (!redis?.publish) throw new ApiError(503, 'service_unavailable_error', 'Cancelling needs Redis, and this API runs without it');
+    // Without a row, the run is only in the queue (no worker started it yet): its job says whose it is.
+    const job = row ? null : await this.queue.find(id);
+    if (!row && (!job || (scope !== undefined && job.apiKeyId !== scope))) throw ApiError.notFound('Run', id);
+
+    const state = await this.queue.cancel(id, CANCELLED_MESSAGE);
+    if (state === 'cancelled') return toRunDto(await this.recordCancelled(id, row, job));
+    if (!row && (state === 'completed' || state === 'failed')) throw ApiError.conflict(`Run ${id} already ended (${state})`);
     const publisher = { publish: (channel: string, message: string) => redis.publish!(channel, message) };
     await publishCancel(publisher, redisKeys(this.config.redis.prefix), id, principal.role === 'admin' ? 'cancelled by an admin' : 'cancelled by its owner');
-    return toRunDto(row);
+    return row ? toRunDto(row) : toRunDto(rowFromJob(job!, 'running'));
   }
+
+  private async recordCancelled(id: string, row: RunRow | null, job: ChatRunJob | null): Promise<RunRow> {
+    const ended = { status: 'cancelled' as const, error: CANCELLED_MESSAGE, finishedAt: new Date() };
+    if (row) return (await this.runs.update(id, ended)) ?? { ...row, ...ended };
+    const j = job!;
+    return this.runs.create({ id, apiKeyId: j.apiKeyId, requestedModel: j.request.model, mode: 'sync', attempt: 0, ...ended });
+  }
+}
+
+/** What a run that has no row yet looks like to a client (a worker writes the row within a heartbeat). */
+function rowFromJob(job: ChatRunJob, status: RunRow['status']): RunRow {
+  const at = new Date(job.created * 1000);
+  return {
+    id: job.runId,
+    conversationId: null,
+    agentId: null,
+    apiKeyId: job.apiKeyId,
+    status,
+    mode: 'sync',
+    requestedModel: job.request.model,
+    provider: null,
+    providerModel: null,
+    attempt: 1,
+    heartbeatAt: null,
+    startedAt: null,
+    finishedAt: null,
+    promptTokens: 0,
+    completionTokens: 0,
+    cost: 0,
+    finishReason: null,
+    error: null,
+    output: null,
+    createdAt: at,
+    updatedAt: at,
+  };
 }

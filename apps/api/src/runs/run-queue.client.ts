@@ -1,0 +1,63 @@
+import { type ChatRunJob, type SwitchboardConfig } from '@switchboard/contracts';
+import { connectRedis, createRedis, type Redis, redisKeys, RunQueue } from '@switchboard/queue';
+import { ApiError } from '../common/api-error.js';
+
+/**
+ * The API's handle on the `runs` queue, to cancel runs no worker has taken yet (they have no Run row). Its
+ * Redis connection opens on first use, so an API that never cancels a queued run holds none; while Redis is
+ * away its calls fail at once with a 503 instead of waiting.
+ */
+export class RunQueueClient {
+  private opening: Promise<{ redis: Redis; queue: RunQueue }> | null = null;
+
+  constructor(private readonly config: SwitchboardConfig) {}
+
+  /** The run's job payload while the queue keeps it. */
+  async find(runId: string): Promise<ChatRunJob | null> {
+    const { queue } = await this.open();
+    return (await unavailableOnError(queue.getRun(runId)))?.data ?? null;
+  }
+
+  /** See RunQueue.cancelQueued: 'cancelled', or the state that prevented it ('active', 'completed', ...). */
+  async cancel(runId: string, message: string): Promise<string> {
+    const { queue } = await this.open();
+    const job = await unavailableOnError(queue.getRun(runId));
+    if (!job) return 'unknown';
+    return unavailableOnError(queue.cancelQueued(job, message));
+  }
+
+  async close(): Promise<void> {
+    const opened = await this.opening?.catch(() => null);
+    if (!opened) return;
+    await opened.queue.close().catch(() => undefined);
+    opened.redis.disconnect();
+  }
+
+  private open(): Promise<{ redis: Redis; queue: RunQueue }> {
+    this.opening ??= (async () => {
+      const { url, prefix } = this.config.redis;
+      // BullMQ defines many Lua commands on its connection: no auto-pipelining (see the gateway's queue connection).
+      const redis = createRedis(url, 'api-queue', { enableAutoPipelining: false });
+      try {
+        await connectRedis(redis, url, 1000);
+      } catch (error) {
+        redis.disconnect();
+        throw error;
+      }
+      redis.options.enableOfflineQueue = false;
+      return { redis, queue: new RunQueue(redis, redisKeys(prefix), this.config.queue) };
+    })();
+    this.opening.catch(() => {
+      this.opening = null;
+    });
+    return unavailableOnError(this.opening);
+  }
+}
+
+async function unavailableOnError<T>(promise: Promise<T>): Promise<T> {
+  try {
+    return await promise;
+  } catch (error) {
+    throw new ApiError(503, 'service_unavailable_error', `The queue (Redis) did not answer: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
