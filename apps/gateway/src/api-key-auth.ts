@@ -1,14 +1,19 @@
 import { hashApiKey, secretsEqual } from '@switchboard/contracts';
 import type { ApiKeysRepository } from '@switchboard/db';
+import { type KeyBudget, keyBudgetOf } from './key-budget.js';
 
 export interface Principal {
   /** The database key's id; null for the configured shared key, the admin key, or an open install. */
   keyId: string | null;
   role: 'admin' | 'user';
   rateLimitPerMinute: number | null;
+  /** The key's budget and spend when it was looked up; null when it has none. */
+  budget: KeyBudget | null;
 }
 
-const anonymous: Principal = { keyId: null, role: 'user', rateLimitPerMinute: null };
+const BUDGET_TTL_MS = 1000;
+
+const anonymous: Principal = { keyId: null, role: 'user', rateLimitPerMinute: null, budget: null };
 
 interface CacheEntry {
   principal: Principal | null;
@@ -38,8 +43,8 @@ export class ApiKeyAuth {
     const token = authorization?.startsWith('Bearer ') ? authorization.slice(7).trim() : undefined;
     // An open install accepts any token: clients such as Open WebUI always send one.
     if (!token || (!this.keys && (await this.isOpen()))) return (await this.isOpen()) ? anonymous : null;
-    if (this.adminKey && secretsEqual(token, this.adminKey)) return { keyId: null, role: 'admin', rateLimitPerMinute: null };
-    if (this.sharedKey && secretsEqual(token, this.sharedKey)) return { keyId: null, role: 'user', rateLimitPerMinute: null };
+    if (this.adminKey && secretsEqual(token, this.adminKey)) return { keyId: null, role: 'admin', rateLimitPerMinute: null, budget: null };
+    if (this.sharedKey && secretsEqual(token, this.sharedKey)) return { keyId: null, role: 'user', rateLimitPerMinute: null, budget: null };
     if (!this.keys) return null;
     const hash = hashApiKey(token);
     const now = Date.now();
@@ -48,12 +53,14 @@ export class ApiKeyAuth {
     const row = await this.keys.findByHash(hash);
     const principal =
       row && !row.revokedAt
-        ? { keyId: row.id, role: row.role, rateLimitPerMinute: row.rateLimitPerMinute }
+        ? { keyId: row.id, role: row.role, rateLimitPerMinute: row.rateLimitPerMinute, budget: keyBudgetOf(row) }
         : (await this.isOpen())
           ? anonymous
           : null;
     if (this.cache.size >= this.maxEntries) this.cache.clear();
-    this.cache.set(hash, { principal, expires: now + this.ttlMs });
+    // A key with a budget is read again each second, so its spend (written by workers) stops it promptly.
+    const ttl = principal?.budget ? Math.min(this.ttlMs, BUDGET_TTL_MS) : this.ttlMs;
+    this.cache.set(hash, { principal, expires: now + ttl });
     return principal;
   }
 

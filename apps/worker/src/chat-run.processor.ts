@@ -3,19 +3,29 @@ import {
   chatRunJobSchema,
   type ModelCatalog,
   type RunEvent,
+  type RunNotification,
   type SwitchboardConfig,
   terminalEventTypes,
-  type ToolCall,
   type Usage,
 } from '@switchboard/contracts';
+import { newId } from '@switchboard/db';
 import { type CallOptions, emptyUsage, ProviderError } from '@switchboard/providers';
 import { readRunEvents, type Redis, type RedisKeys, RunEventWriter, RunFencedError } from '@switchboard/queue';
 import { type Job, UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
+import { PipelineError } from '@switchboard/agents';
+import { runAgent } from './agent-run.js';
+import { runPipelineTarget } from './pipeline-run.js';
 import { resolveTarget, RouteError } from './model-router.js';
 import type { ProviderRegistry } from './provider-registry.js';
 import type { RunLiveness } from './run-liveness.js';
 import type { RunOutcome, RunRecorder } from './run-recorder.js';
+import { newRunState } from './run-state.js';
+
+/** Where run notifications go (socket.io through Redis); best effort, never throws. */
+export interface Notifier {
+  notify(notification: RunNotification): void;
+}
 
 /** The abort reason a draining worker gives its remaining runs. */
 export const WORKER_SHUTDOWN = 'worker shutting down';
@@ -32,6 +42,9 @@ export interface ChatRunDeps {
   logger: Logger;
   /** Runs this process holds, so a cancel message can abort the right one. */
   active: Map<string, AbortController>;
+  /** Runs of `active` that went to the background: a client disconnecting no longer cancels them. */
+  backgrounded: Set<string>;
+  notifier: Notifier | null;
 }
 
 /**
@@ -66,95 +79,131 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
   const onBullAbort = (): void => abort.abort(signal?.reason ?? 'cancelled');
   signal?.addEventListener('abort', onBullAbort, { once: true });
 
-  const startedAt = new Date();
+  const state = newRunState(data.request.model);
+  // Agent runs notify their owner, so they need the conversation's id before the database has assigned one.
+  if (data.conversationId === null && data.externalConversationId === null) data.conversationId = newId();
   // Off the hot path: queued and batched; only the final record below waits for it.
-  deps.liveness?.start({ id: data.runId, apiKeyId: data.apiKeyId, requestedModel: data.request.model, attempt, startedAt });
+  deps.liveness?.start({ id: data.runId, apiKeyId: data.apiKeyId, requestedModel: data.request.model, attempt, startedAt: state.startedAt });
   const record = async (o: RunOutcome): Promise<void> => {
     await deps.liveness?.settled(data.runId);
     await deps.recorder?.record(data, o);
   };
   const prior = replay(earlier.map((e) => e.event));
-  let text = prior.text;
-  const toolCalls: ToolCall[] = [];
-  let usage: Usage = emptyUsage();
-  let finishReason: string | null = null;
-  let ttftMs: number | null = null;
-  let provider = 'none';
-  let model = data.request.model;
-  let agentName: string | null = null;
-  let streamed = false;
+  state.text = prior.text;
+  state.background = prior.backgrounded;
+  let notifies = false;
+  const notify = (type: RunNotification['type'], extra: Partial<RunNotification> = {}): void => {
+    if (!notifies || !deps.notifier) return;
+    deps.notifier.notify({
+      type,
+      runId: data.runId,
+      conversationId: data.conversationId,
+      apiKeyId: data.apiKeyId,
+      status: type === 'run.completed' ? 'succeeded' : type === 'run.failed' ? 'failed' : state.background ? 'background' : 'running',
+      agent: state.agentName,
+      at: new Date().toISOString(),
+      ...extra,
+    });
+  };
 
+  // Once a run is in the background its client is gone: only the terminal event is still written, so a
+  // retry after a crash knows how the run ended.
   const emit = (event: RunEvent): void => {
+    if (state.background && !terminalEventTypes.has(event.t)) return;
     writer.append(event);
+  };
+  const goBackground = (message: string): void => {
+    emit({ t: 'background', message });
+    state.background = true;
+    deps.backgrounded.add(data.runId);
+    writer.flush().catch((e: unknown) => log.warn({ err: e }, 'could not write the background event'));
+    deps.liveness?.markBackground(data.runId);
+    notify('run.backgrounded', { message: message.trim() });
+    log.info('run moved to the background');
   };
   const outcome = (status: RunOutcome['status'], error: string | null): RunOutcome => ({
     status,
-    provider,
-    model,
-    agentName,
+    provider: state.provider,
+    model: state.model,
+    agentName: state.agentName,
     attempt,
-    text,
-    toolCalls,
-    finishReason,
-    usage,
+    text: state.text,
+    toolCalls: state.toolCalls,
+    finishReason: state.finishReason,
+    usage: state.usage,
+    cost: state.cost,
+    mode: state.background ? 'background' : 'sync',
+    output: state.output,
     error,
-    startedAt,
-    latencyMs: Date.now() - startedAt.getTime(),
-    ttftMs,
+    startedAt: state.startedAt,
+    latencyMs: Date.now() - state.startedAt.getTime(),
+    ttftMs: state.ttftMs,
   });
 
   try {
     if (prior.finished) {
       // The answer was complete and delivered; only recording it failed last time.
-      ({ provider, model, usage, finishReason } = prior);
+      state.provider = prior.provider;
+      state.model = prior.model;
+      state.usage = prior.usage;
+      state.finishReason = prior.finishReason;
       await record(outcome(prior.failed ? 'failed' : 'succeeded', prior.error));
       return;
     }
     const target = resolveTarget(config, deps.catalog, data.request.model);
-    provider = target.provider;
-    model = target.model;
-    agentName = target.agent?.name ?? null;
-    const languageModel = deps.registry.get(target.provider, target.model);
-    emit({ t: 'start', provider, model, attempt });
-    const options = callOptions(data, target.agent?.system_prompt, abort.signal);
-    // The partial answer goes back as a trailing assistant message, which llama.cpp, vLLM and most OpenAI-
-    // compatible servers treat as a prefix to continue from.
-    if (prior.text) options.messages = [...options.messages, { role: 'assistant', content: prior.text }];
-    const { stream } = await languageModel.doStream(options);
-    for await (const part of stream) {
-      switch (part.type) {
-        case 'text-delta':
-          if (ttftMs === null) ttftMs = Date.now() - startedAt.getTime();
-          streamed = true;
-          text += part.delta;
-          emit({ t: 'text', d: part.delta });
-          break;
-        case 'tool-call-delta': {
-          if (ttftMs === null) ttftMs = Date.now() - startedAt.getTime();
-          streamed = true;
-          let call = toolCalls[part.index];
-          if (!call) call = toolCalls[part.index] = { id: part.id ?? '', type: 'function', function: { name: part.name ?? '', arguments: '' } };
-          if (part.id) call.id = part.id;
-          if (part.name) call.function.name = part.name;
-          call.function.arguments += part.argumentsDelta ?? '';
-          emit({ t: 'tool', i: part.index, id: part.id, name: part.name, args: part.argumentsDelta });
-          break;
-        }
-        case 'finish':
-          usage = part.usage;
-          finishReason = part.finishReason;
-          emit({ t: 'finish', reason: part.finishReason, usage: part.usage });
-          break;
-        case 'error':
-          throw part.error;
-      }
-    }
-    if (finishReason === null) {
-      finishReason = toolCalls.length ? 'tool_calls' : 'stop';
-      emit({ t: 'finish', reason: finishReason as 'stop' | 'tool_calls', usage });
+    state.provider = target.provider;
+    state.model = target.model;
+    state.agentName = target.agent?.name ?? null;
+    if (state.background) deps.backgrounded.add(data.runId);
+    emit({ t: 'start', provider: state.provider, model: state.model, attempt });
+    const options = callOptions(data, abort.signal);
+    if (target.agent) {
+      notifies = true;
+      notify('run.started');
+      const { messages, tools: clientTools = [], abortSignal: _signal, ...call } = options;
+      await runAgent(deps, {
+        runId: data.runId,
+        agent: target.agent,
+        provider: target.provider,
+        model: target.model,
+        messages,
+        prefix: prior.text,
+        call,
+        clientTools,
+        signal: abort.signal,
+        background: state.background,
+        state,
+        emit: {
+          text: (d) => emit({ t: 'text', d }),
+          progress: (d) => {
+            emit({ t: 'reasoning', d });
+            if (state.background) notify('run.progress', { message: d.trim() });
+          },
+          tool: (p) => emit({ t: 'tool', i: p.index, id: p.id, name: p.name, args: p.argumentsDelta }),
+        },
+        goBackground,
+        notify,
+      });
+      emit({ t: 'finish', reason: state.finishReason as 'stop', usage: state.usage });
+    } else if (target.pipeline) {
+      // A pipeline's answer is made anew on every attempt: continuing one that had streamed would repeat or mix.
+      if (prior.text) throw new PipelineInterrupted();
+      notifies = true;
+      notify('run.started');
+      await runPipelineTarget(deps, {
+        pipeline: target.pipeline,
+        messages: options.messages,
+        signal: abort.signal,
+        state,
+        emit: { text: (d) => emit({ t: 'text', d }), progress: (d) => emit({ t: 'reasoning', d }) },
+      });
+      emit({ t: 'finish', reason: state.finishReason as 'stop', usage: state.usage });
+    } else {
+      await streamModel(deps, options, prior.text, state, emit);
     }
     await writer.flush();
     await record(outcome('succeeded', null));
+    notify('run.completed', { text: state.text, conversationId: await recordedConversation(deps, data) });
   } catch (error) {
     if (error instanceof RunFencedError) {
       log.warn('another attempt owns this run now; stopping');
@@ -166,8 +215,10 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
       throw new Error('worker shut down during the run', { cause: error });
     }
     const cancelled = abort.signal.aborted;
-    const retryable = !cancelled && error instanceof ProviderError && error.details.isRetryable;
-    if (retryable && !streamed && retriesLeft) {
+    const retryable =
+      !cancelled &&
+      ((error instanceof ProviderError && error.details.isRetryable) || (error instanceof PipelineError && error.details.isRetryable));
+    if (retryable && !state.streamed && retriesLeft) {
       log.warn({ err: error }, 'provider failed before answering; the run will be retried');
       await writer.flush().catch(() => undefined);
       throw error;
@@ -183,17 +234,85 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
     await record(outcome(cancelled ? 'cancelled' : 'failed', failure.message)).catch((e: unknown) => {
       log.error({ err: e }, 'could not record the failed run');
     });
+    notify('run.failed', { error: failure.message });
     if (!cancelled) throw new UnrecoverableError(failure.message);
   } finally {
     deps.active.delete(data.runId);
+    deps.backgrounded.delete(data.runId);
     deps.liveness?.end(data.runId);
     signal?.removeEventListener('abort', onBullAbort);
+  }
+}
+
+/** A plain model call (no agent): its parts go straight into the run's events. */
+async function streamModel(
+  deps: ChatRunDeps,
+  options: CallOptions,
+  priorText: string,
+  state: ReturnType<typeof newRunState>,
+  emit: (event: RunEvent) => void,
+): Promise<void> {
+  const languageModel = deps.registry.get(state.provider, state.model);
+  // The partial answer goes back as a trailing assistant message, which llama.cpp, vLLM and most OpenAI-
+  // compatible servers treat as a prefix to continue from.
+  if (priorText) options.messages = [...options.messages, { role: 'assistant', content: priorText }];
+  const { stream } = await languageModel.doStream(options);
+  const toolCalls = state.toolCalls;
+  for await (const part of stream) {
+    switch (part.type) {
+      case 'text-delta':
+        state.ttftMs ??= Date.now() - state.startedAt.getTime();
+        state.streamed = true;
+        state.text += part.delta;
+        emit({ t: 'text', d: part.delta });
+        break;
+      case 'tool-call-delta': {
+        state.ttftMs ??= Date.now() - state.startedAt.getTime();
+        state.streamed = true;
+        let call = toolCalls[part.index];
+        if (!call) call = toolCalls[part.index] = { id: part.id ?? '', type: 'function', function: { name: part.name ?? '', arguments: '' } };
+        if (part.id) call.id = part.id;
+        if (part.name) call.function.name = part.name;
+        call.function.arguments += part.argumentsDelta ?? '';
+        emit({ t: 'tool', i: part.index, id: part.id, name: part.name, args: part.argumentsDelta });
+        break;
+      }
+      case 'finish':
+        state.usage = part.usage;
+        state.cost = deps.registry.price(state.provider, state.model, part.usage);
+        state.finishReason = part.finishReason;
+        emit({ t: 'finish', reason: part.finishReason, usage: part.usage });
+        break;
+      case 'error':
+        throw part.error;
+    }
+  }
+  if (state.finishReason === null) {
+    state.finishReason = toolCalls.length ? 'tool_calls' : 'stop';
+    emit({ t: 'finish', reason: state.finishReason as 'stop' | 'tool_calls', usage: state.usage });
+  }
+}
+
+/** The conversation a recorded run landed in (an external id resolves only when the run is written). */
+async function recordedConversation(deps: ChatRunDeps, data: ChatRunJob): Promise<string | null> {
+  if (data.externalConversationId === null || !deps.recorder) return data.conversationId;
+  const run = await deps.recorder.runConversation(data.runId).catch(() => null);
+  return run ?? data.conversationId;
+}
+
+/** A pipeline's worker died after its answer had started streaming; a new attempt cannot continue it. */
+class PipelineInterrupted extends Error {
+  override readonly name = 'PipelineInterrupted';
+  constructor() {
+    super('The pipeline was interrupted after its answer had started (its worker stopped); ask again.');
   }
 }
 
 interface Replayed {
   text: string;
   finished: boolean;
+  /** An earlier attempt moved the run to the background (its client's stream has ended). */
+  backgrounded: boolean;
   failed: boolean;
   error: string | null;
   provider: string;
@@ -204,7 +323,7 @@ interface Replayed {
 
 /** What earlier attempts of a run already streamed, rebuilt from its events. */
 function replay(events: RunEvent[]): Replayed {
-  const r: Replayed = { text: '', finished: false, failed: false, error: null, provider: 'none', model: '', usage: emptyUsage(), finishReason: null };
+  const r: Replayed = { text: '', finished: false, backgrounded: false, failed: false, error: null, provider: 'none', model: '', usage: emptyUsage(), finishReason: null };
   for (const e of events) {
     switch (e.t) {
       case 'start':
@@ -222,9 +341,11 @@ function replay(events: RunEvent[]): Replayed {
         r.failed = true;
         r.error = e.message;
         break;
+      case 'background':
+        r.backgrounded = true;
+        continue;
       case 'reasoning':
       case 'tool':
-      case 'background':
         break;
     }
     if (terminalEventTypes.has(e.t)) r.finished = true;
@@ -235,6 +356,11 @@ function replay(events: RunEvent[]): Replayed {
 function describeFailure(error: unknown, cancelled: boolean): { status: number; message: string; type: string; code: string | null } {
   if (cancelled) return { status: 499, message: 'The run was cancelled.', type: 'cancelled', code: 'cancelled' };
   if (error instanceof RouteError) return { status: 404, message: error.message, type: 'invalid_request_error', code: 'model_not_found' };
+  if (error instanceof PipelineInterrupted) return { status: 500, message: error.message, type: 'server_error', code: 'run_interrupted' };
+  if (error instanceof PipelineError) {
+    const cause = error.cause instanceof ProviderError ? describeFailure(error.cause, false) : null;
+    return { status: cause?.status ?? 500, message: error.message, type: cause?.type ?? 'server_error', code: cause?.code ?? 'pipeline_failed' };
+  }
   if (error instanceof ProviderError) {
     const status = error.details.status ?? 502;
     return {
@@ -247,10 +373,9 @@ function describeFailure(error: unknown, cancelled: boolean): { status: number; 
   return { status: 500, message: 'The worker failed while running this request.', type: 'server_error', code: 'internal_error' };
 }
 
-function callOptions(data: ChatRunJob, systemPrompt: string | undefined, abortSignal: AbortSignal): CallOptions {
+function callOptions(data: ChatRunJob, abortSignal: AbortSignal): CallOptions {
   const r = data.request;
-  const messages = systemPrompt ? [{ role: 'system' as const, content: systemPrompt }, ...r.messages] : r.messages;
-  const options: CallOptions = { messages, abortSignal };
+  const options: CallOptions = { messages: r.messages, abortSignal };
   const maxTokens = r.max_completion_tokens ?? r.max_tokens;
   if (maxTokens != null) options.maxTokens = maxTokens;
   if (r.temperature != null) options.temperature = r.temperature;

@@ -1,10 +1,14 @@
-import type { AgentConfig, ModelCatalog, SwitchboardConfig } from '@switchboard/contracts';
+import type { AgentConfig, ModelCatalog, PipelineConfig, SwitchboardConfig } from '@switchboard/contracts';
 
-/** Where a run goes: one model of one provider, and the agent it runs as, if any. */
+/**
+ * Where a run goes: one model of one provider, and the agent it runs as, if any; or a pipeline, whose stages
+ * resolve their own models (provider `pipeline`, model = the pipeline's name).
+ */
 export interface RunTarget {
   provider: string;
   model: string;
   agent: AgentConfig | null;
+  pipeline?: PipelineConfig;
 }
 
 export class RouteError extends Error {
@@ -33,6 +37,11 @@ export function resolveTarget(config: SwitchboardConfig, catalog: ModelCatalog, 
       }
       case 'auto':
         return { ...autoTarget(config), agent };
+      case 'pipeline': {
+        const pipeline = config.pipelines.find((p) => p.name === route.pipeline);
+        if (!pipeline) throw new RouteError(`The pipeline \`${route.pipeline}\` does not exist.`);
+        return { provider: 'pipeline', model: pipeline.name, agent, pipeline };
+      }
     }
   }
   throw new RouteError(`The model \`${id}\` routes through too many agents.`);

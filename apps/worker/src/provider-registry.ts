@@ -1,4 +1,4 @@
-import type { ProviderConfig, SwitchboardConfig } from '@switchboard/contracts';
+import type { ProviderConfig, SwitchboardConfig, Usage } from '@switchboard/contracts';
 import {
   createLlamaCppProvider,
   createOpenAICompatibleModel,
@@ -29,6 +29,13 @@ export class ProviderRegistry {
     model = this.create(provider, modelId);
     this.models.set(key, model);
     return model;
+  }
+
+  /** What a call's usage cost, from the provider's `pricing` (0 when the model has no price). */
+  price(providerName: string, modelId: string, usage: Usage): number {
+    const pricing = this.config.providers.find((p) => p.name === providerName)?.pricing;
+    const price = pricing?.[modelId] ?? pricing?.['*'];
+    return price ? (usage.prompt_tokens * price.input + usage.completion_tokens * price.output) / 1_000_000 : 0;
   }
 
   private create(provider: ProviderConfig, modelId: string): LanguageModel {

@@ -40,6 +40,23 @@ export class RunLiveness {
     return this.starting.get(runId) ?? Promise.resolve();
   }
 
+  /**
+   * The run went to the background: its row says so at once (clients poll GET /api/runs/:id for it), even when
+   * the start row was not written yet. Best effort: the final record carries the mode too.
+   */
+  markBackground(runId: string): void {
+    const pending = this.active.get(runId);
+    if (pending) this.active.set(runId, null);
+    const started = pending ? this.db.runs.markStarted([pending]) : this.settled(runId);
+    // The final record waits for this (settled), so a run that ends at once is not set back to background.
+    const marking = started
+      .then(() => this.db.runs.update(runId, { status: 'background', mode: 'background' }))
+      .then(() => undefined)
+      .catch((error: unknown) => this.logger.warn({ err: error, runId }, 'could not mark the run as in the background'))
+      .finally(() => this.starting.get(runId) === marking && this.starting.delete(runId));
+    this.starting.set(runId, marking);
+  }
+
   /** The run left this worker: no more heartbeats for it. */
   end(runId: string): void {
     this.active.delete(runId);
@@ -82,7 +99,7 @@ export class RunLiveness {
     this.beating = Promise.all([startWrite, beatWrite])
       .then(() => undefined)
       .finally(() => {
-        for (const run of starts) this.starting.delete(run.id);
+        for (const run of starts) if (this.starting.get(run.id) === startWrite) this.starting.delete(run.id);
         this.beating = null;
       });
   }

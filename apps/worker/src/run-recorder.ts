@@ -1,5 +1,6 @@
 import type { ChatMessage, ChatRunJob, ToolCall, Usage } from '@switchboard/contracts';
 import { type CompletedRunRecord, type Database, type NewMessage, newId } from '@switchboard/db';
+import type { Logger } from 'pino';
 
 export interface RunOutcome {
   status: 'succeeded' | 'failed' | 'cancelled';
@@ -11,6 +12,12 @@ export interface RunOutcome {
   toolCalls: ToolCall[];
   finishReason: string | null;
   usage: Usage;
+  /** In the providers' `pricing` currency; added to the key's spend. */
+  cost: number;
+  /** `background` once the run went on without its client. */
+  mode: 'sync' | 'background';
+  /** Structured results kept on the run (pipeline stages, agent steps), or null. */
+  output: unknown;
   error: string | null;
   startedAt: Date;
   latencyMs: number;
@@ -24,7 +31,19 @@ interface Pending {
   record: CompletedRunRecord;
   resolve: () => void;
   reject: (error: unknown) => void;
+  /** When it was first held because the database was down (its caller was answered then). */
+  heldSince?: number;
 }
+
+export interface RunRecorderOptions {
+  /** How long a record may wait in memory for the database to come back before it is given up (logged). */
+  holdForMs?: number;
+  /** Most records held at once; past it the oldest are given up (logged), so an outage cannot exhaust memory. */
+  maxHeld?: number;
+}
+
+/** Waits between attempts while the database is down: short at first, then every 2 s. */
+const RETRY_DELAYS_MS = [100, 200, 500, 1000, 2000];
 
 /**
  * Most runs one transaction writes. It bounds how long one batch holds the database, and on embedded PGlite,
@@ -39,19 +58,53 @@ const MAX_BATCH = 64;
  * Runs that end while a write is in flight are written together in the next transaction, so the cost per run
  * falls as load rises; nothing waits when idle. Always after the client has its answer, so the database never
  * adds to time to first token.
+ *
+ * A database that is down (a failed write, then a failed ping) does not stop the runs: their records are held
+ * in memory and `record` resolves at once (the run, and the worker slot it holds, end as usual), and the held
+ * records are written, in order, as soon as the database answers again (retries after 0.1 s, growing to every
+ * 2 s). Bounded: a record held longer than `holdForMs` (default 10 min), or beyond `maxHeld` (default 10,000),
+ * is given up with an error log naming the run, as are those still held when the worker closes.
  */
 export class RunRecorder {
   private queue: Pending[] = [];
   private flushing: Promise<void> | null = null;
+  private readonly holdForMs: number;
+  private readonly maxHeld: number;
+  /** Set by close(): past it, records still waiting for the database are given up. */
+  private closeBy = Infinity;
+  /** The last write found the database down: new records are held (and their callers answered) at once. */
+  private down = false;
 
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly logger: Logger | null = null,
+    options: RunRecorderOptions = {},
+  ) {
+    this.holdForMs = options.holdForMs ?? 10 * 60_000;
+    this.maxHeld = options.maxHeld ?? 10_000;
+  }
+
+  /** Records held in memory because the database is down. */
+  get held(): number {
+    return this.queue.filter((p) => p.heldSince !== undefined).length;
+  }
 
   record(job: ChatRunJob, outcome: RunOutcome): Promise<void> {
     const record = buildRecord(job, outcome);
     return new Promise((resolve, reject) => {
-      this.queue.push({ record, resolve, reject });
+      const pending: Pending = { record, resolve, reject };
+      if (this.down) {
+        pending.heldSince = Date.now();
+        resolve();
+      }
+      this.queue.push(pending);
       this.flushing ??= this.flush();
     });
+  }
+
+  /** The conversation a recorded run was written into (an external id is resolved only when it is written). */
+  async runConversation(runId: string): Promise<string | null> {
+    return (await this.db.runs.get(runId))?.conversationId ?? null;
   }
 
   /** Resolves when everything queued so far is written (or failed). */
@@ -59,24 +112,70 @@ export class RunRecorder {
     while (this.flushing) await this.flushing;
   }
 
+  /** Writes what is queued; records still waiting for a database that is down are given up after `graceMs`. */
+  async close(graceMs: number): Promise<void> {
+    this.closeBy = Date.now() + graceMs;
+    await this.drain();
+  }
+
   private async flush(): Promise<void> {
+    let failures = 0;
     try {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, MAX_BATCH);
         try {
           await this.db.recordRuns(batch.map((p) => p.record));
+          if (failures > 0) this.logger?.warn({ runs: batch.length, attempts: failures + 1 }, 'database is back: recorded the runs held meanwhile');
+          failures = 0;
+          this.down = false;
           for (const p of batch) p.resolve();
         } catch (error) {
-          if (batch.length === 1) {
-            batch[0]!.reject(error);
+          if (!(await this.reachable())) {
+            // The database is down, not the records: keep them (in order) and try again shortly.
+            this.queue.unshift(...batch);
+            this.down = true;
+            this.hold(error, failures++);
+            await new Promise((r) => setTimeout(r, RETRY_DELAYS_MS[Math.min(failures - 1, RETRY_DELAYS_MS.length - 1)]));
             continue;
           }
-          // One bad record must not sink the others: write them one by one to find it.
-          for (const p of batch) await this.db.recordRuns([p.record]).then(p.resolve, p.reject);
+          // One bad record must not sink the others: write them one by one to find it (a lone record gets a
+          // second try, for a connection that broke while the database stayed up).
+          for (const p of batch) await this.db.recordRuns([p.record]).then(p.resolve, (e: unknown) => this.failed(p, e));
         }
       }
     } finally {
       this.flushing = null;
+    }
+  }
+
+  /** A record the database refused: its caller hears of it, or, if it was answered already, the log does. */
+  private failed(p: Pending, error: unknown): void {
+    if (p.heldSince === undefined) p.reject(error);
+    else this.logger?.error({ err: error, runId: p.record.run.id }, 'could not record a run held while the database was down');
+  }
+
+  private async reachable(): Promise<boolean> {
+    return this.db.ping().then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /** Answers the callers of newly held records, and gives up those past the bounds. */
+  private hold(error: unknown, failures: number): void {
+    const now = Date.now();
+    for (const p of this.queue) {
+      if (p.heldSince !== undefined) continue;
+      p.heldSince = now;
+      p.resolve();
+    }
+    if (failures === 0) this.logger?.error({ err: error, runs: this.queue.length }, 'database is down: holding run records in memory until it is back');
+    const expired = now >= this.closeBy ? this.queue.length : this.queue.filter((p) => now - p.heldSince! > this.holdForMs).length;
+    const over = Math.max(expired, this.queue.length - this.maxHeld);
+    if (over > 0) {
+      // Oldest first: the queue is in arrival order.
+      const dropped = this.queue.splice(0, over);
+      this.logger?.error({ runs: dropped.map((p) => p.record.run.id) }, 'gave up recording runs: the database stayed down too long');
     }
   }
 }
@@ -127,7 +226,7 @@ function buildRecord(job: ChatRunJob, outcome: RunOutcome): CompletedRunRecord {
       conversationId,
       apiKeyId: ownerKeyId,
       status: outcome.status,
-      mode: 'sync',
+      mode: outcome.mode,
       requestedModel: job.request.model,
       provider: outcome.provider,
       providerModel: outcome.model,
@@ -136,9 +235,10 @@ function buildRecord(job: ChatRunJob, outcome: RunOutcome): CompletedRunRecord {
       finishedAt: new Date(),
       promptTokens: outcome.usage.prompt_tokens,
       completionTokens: outcome.usage.completion_tokens,
-      cost: 0,
+      cost: outcome.cost,
       finishReason: outcome.finishReason,
       error: outcome.error,
+      output: outcome.output ?? null,
     },
     conversation,
     messages: rows,
@@ -155,6 +255,6 @@ function buildRecord(job: ChatRunJob, outcome: RunOutcome): CompletedRunRecord {
         error: outcome.error,
       },
     ],
-    spend: ownerKeyId ? { apiKeyId: ownerKeyId, tokens: outcome.usage.total_tokens, cost: 0 } : undefined,
+    spend: ownerKeyId ? { apiKeyId: ownerKeyId, tokens: outcome.usage.total_tokens, cost: outcome.cost } : undefined,
   };
 }

@@ -2,12 +2,14 @@ import { type ChatRunJob, ModelCatalog, type SwitchboardConfig } from '@switchbo
 import type { Database } from '@switchboard/db';
 import {
   assertHandlers,
+  CLIENT_DISCONNECTED,
   connectRedis,
   createRedis,
   jobCatalog,
   type JobName,
   listenForCancels,
   redisKeys,
+  RunNotifier,
 } from '@switchboard/queue';
 import { type Job, Queue, QueueEvents, Worker } from 'bullmq';
 import { createServer, type Server } from 'node:http';
@@ -50,7 +52,8 @@ export async function startWorker(options: WorkerOptions): Promise<SwitchboardWo
   const registry = new ProviderRegistry(config, logger);
   const catalog = new ModelCatalog(config);
   const active = new Map<string, AbortController>();
-  const recorder = options.db ? new RunRecorder(options.db) : null;
+  const backgrounded = new Set<string>();
+  const recorder = options.db ? new RunRecorder(options.db, logger) : null;
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics, prefix: 'switchboard_worker_' });
   const processed = new Counter({ name: 'switchboard_worker_jobs_total', help: 'Jobs processed', labelNames: ['name', 'outcome'], registers: [metrics] });
@@ -75,7 +78,8 @@ export async function startWorker(options: WorkerOptions): Promise<SwitchboardWo
     eventsTtlSeconds: config.queue.events_ttl_seconds,
   };
 
-  const chatDeps = { config, catalog, registry, recorder, liveness, redis, keys, logger, active };
+  const notifier = new RunNotifier(redis, keys, logger);
+  const chatDeps = { config, catalog, registry, recorder, liveness, redis, keys, logger, active, backgrounded, notifier };
   const handlers: Record<JobName, Handler> = {
     'run.chat': (job, signal) => processChatRun(chatDeps, job as Job<ChatRunJob>, signal),
     'watchdog.scan': async () => {
@@ -86,6 +90,8 @@ export async function startWorker(options: WorkerOptions): Promise<SwitchboardWo
 
   const stopCancels = await listenForCancels(sub, keys, (runId, reason) => {
     const controller = active.get(runId);
+    // A run in the background has no client to lose: only its owner or an admin can stop it.
+    if (controller && backgrounded.has(runId) && reason === CLIENT_DISCONNECTED) return;
     if (controller) {
       logger.info({ runId, reason }, 'cancelling run');
       controller.abort(reason);
@@ -188,6 +194,8 @@ export async function startWorker(options: WorkerOptions): Promise<SwitchboardWo
       await Promise.all(workers.map((w) => w.close(true)));
       await runEvents.close();
       await liveness?.close();
+      // Records held while the database is down get one more grace period to land before they are given up.
+      await recorder?.close(graceMs);
       await Promise.all([runsQueue.close(), maintenanceQueue.close()]);
       await stopCancels();
       await registry.close();

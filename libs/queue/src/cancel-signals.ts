@@ -6,6 +6,9 @@ export interface CancelPublisher {
   publish(channel: string, message: string): Promise<number>;
 }
 
+/** The reason a gateway gives when a client went away; a run in the background ignores it. */
+export const CLIENT_DISCONNECTED = 'client disconnected';
+
 /** Asks whichever worker runs `runId` to abort it (client gone, owner or admin cancelled). */
 export async function publishCancel(redis: CancelPublisher, keys: RedisKeys, runId: string, reason: string): Promise<void> {
   await redis.publish(keys.cancelChannel(), JSON.stringify({ runId, reason }));

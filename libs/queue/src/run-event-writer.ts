@@ -54,6 +54,7 @@ export class RunEventWriter {
   private timer: NodeJS.Timeout | null = null;
   private failure: unknown = null;
   private ended = false;
+  private backgrounded = false;
   /** Whether content (text, tool calls) has gone out: the first token is never held back. */
   private contentSent = false;
   private lastWriteAt = 0;
@@ -89,6 +90,11 @@ export class RunEventWriter {
   append(event: RunEvent): void {
     if (this.failure) throw this.failure;
     if (this.ended) throw new Error(`run ${this.runId}: event after the terminal event`);
+    // `background` ends what clients read, but the run goes on: only how it ended (finish or error) may follow,
+    // so a retry after a crash can tell a finished background run from one to continue.
+    if (this.backgrounded && event.t !== 'finish' && event.t !== 'error') {
+      throw new Error(`run ${this.runId}: ${event.t} event after the run went to the background`);
+    }
     const last = this.pending.at(-1);
     const delta = event.t === 'text' || event.t === 'reasoning';
     if (last && delta && last.t === event.t) {
@@ -96,7 +102,8 @@ export class RunEventWriter {
     } else {
       this.pending.push(event);
     }
-    if (terminalEventTypes.has(event.t)) this.ended = true;
+    if (event.t === 'background') this.backgrounded = true;
+    else if (terminalEventTypes.has(event.t)) this.ended = true;
     this.schedule(delta);
   }
 
