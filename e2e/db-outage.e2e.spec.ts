@@ -105,11 +105,13 @@ describe('database outage', () => {
     // The records wait in the worker's memory, not in its slots: every run ended and freed its slot.
     expect(await waitUntil(async () => (await activeRuns(workerUrl)) === 0, 2000)).toBe(true);
     expect(procs[0]!.output()).toMatch(/holding run records in memory/);
-    // The REST routes that need the database fail at once and visibly; the gateway and the worker stay ready.
+    // The REST routes that need the database answer 503 with Retry-After at once; the gateway and the worker stay ready.
     const restStarted = Date.now();
     const rest = await fetch(`${apiUrl}/api/runs/${results[0]!.runId}`, { headers: { authorization: `Bearer ${KEY}` }, signal: AbortSignal.timeout(10000) });
     const restMs = Date.now() - restStarted;
-    expect(rest.status).toBeGreaterThanOrEqual(500);
+    expect(rest.status).toBe(503);
+    expect(rest.headers.get('retry-after')).toBe('5');
+    expect(((await rest.json()) as { error: { type: string } }).error.type).toBe('service_unavailable_error');
     expect(await status(`${gatewayUrl}/readyz`)).toBe(200);
     expect(await status(`${workerUrl}/readyz`)).toBe(200);
     log(

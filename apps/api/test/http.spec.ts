@@ -61,7 +61,7 @@ describe('api: http behaviour', () => {
     }
   });
 
-  it('a database that went away: /readyz is 503 naming it, other routes a bare 500', async () => {
+  it('a database that went away: /readyz is 503 naming it, data routes 503 with Retry-After', async () => {
     const db = await openDatabase('memory://');
     const broken = await startTestApi(config, { db });
     try {
@@ -70,10 +70,33 @@ describe('api: http behaviour', () => {
       expect(ready.status).toBe(503);
       expect(ready.body.error.details?.map((d) => d.path)).toEqual(['database']);
       const res = await broken.request<ApiErrorBody>('GET', '/api/agents', { key: ADMIN_KEY });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('5');
+      expect(res.body).toEqual({ error: { message: 'The database is not reachable right now; try again shortly.', type: 'service_unavailable_error' } });
+    } finally {
+      await broken.close();
+    }
+  });
+
+  it('an unexplained failure while the database answers is a bare 500, without internals', async () => {
+    const db = await openDatabase('memory://');
+    // The real database, except that listing agents hits a bug.
+    const buggy = new Proxy(db, {
+      get: (target, prop) =>
+        prop === 'agents'
+          ? new Proxy(target.agents, {
+              get: (agents, name) => (name === 'list' ? () => Promise.reject(new Error('boom: secret internals')) : (Reflect.get(agents, name, agents) as unknown)),
+            })
+          : (Reflect.get(target, prop, target) as unknown),
+    });
+    const api500 = await startTestApi(config, { db: buggy });
+    try {
+      const res = await api500.request<ApiErrorBody>('GET', '/api/agents', { key: ADMIN_KEY });
       expect(res.status).toBe(500);
       expect(res.body).toEqual({ error: { message: 'Internal server error', type: 'server_error' } });
     } finally {
-      await broken.close();
+      await api500.close();
+      await db.close();
     }
   });
 

@@ -208,6 +208,29 @@ describe('runAgentLoop', () => {
     expect(result.text).toMatch(/^slow [\s\S]*\[Stopped: the sync budget of 0.5 seconds was used up\.\]$/);
   });
 
+  it('lets a streaming call go on when the sync time runs out and the run moves to the background', async () => {
+    script(() => ({ type: 'completion', chunks: ['one ', 'two ', 'three'], deltaDelayMs: 200 }));
+    const budget = new RunBudget(budgets({ sync: { max_iterations: 5, max_seconds: 0.3 }, background: { max_iterations: 5, max_seconds: 30 } }));
+    const { hooks: h, seen } = hooks((o) => {
+      budget.enterBackground();
+      return o.phase === 'sync' ? 'continue' : 'stop';
+    });
+    const result = await runAgentLoop({
+      model: model(),
+      messages: [{ role: 'user', content: 'slow but fine' }],
+      tools,
+      toolTimeoutMs: 5000,
+      budget,
+      signal: new AbortController().signal,
+      runId: 'run-6b',
+      hooks: h,
+    });
+    expect(seen.overruns).toEqual([expect.objectContaining({ limit: 'seconds', phase: 'sync' })]);
+    expect(result.stoppedBy).toBeNull();
+    expect(result.text).toBe('one two three');
+    expect(budget.phase).toBe('background');
+  });
+
   it('stops at the per-run token budget', async () => {
     script(() => ({ type: 'completion', text: 'more', toolCalls: [{ name: 'calculator', arguments: '{"expression":"3"}' }], usage: { prompt_tokens: 60, completion_tokens: 10 } }));
     const { hooks: h, seen } = hooks(() => 'continue');

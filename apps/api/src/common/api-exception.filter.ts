@@ -2,7 +2,8 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject 
 import { type ApiErrorBody } from '@switchboard/contracts';
 import { type FastifyReply, type FastifyRequest } from 'fastify';
 import { type Logger } from 'pino';
-import { LOGGER } from '../api.tokens.js';
+import type { Database } from '@switchboard/db';
+import { DATABASE, LOGGER } from '../api.tokens.js';
 import { ApiError, errorTypeForStatus, isNamedError } from './api-error.js';
 
 /**
@@ -11,20 +12,46 @@ import { ApiError, errorTypeForStatus, isNamedError } from './api-error.js';
  */
 @Catch()
 export class ApiExceptionFilter implements ExceptionFilter {
-  constructor(@Inject(LOGGER) private readonly logger: Logger) {}
+  constructor(
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(DATABASE) private readonly db: Pick<Database, 'ping'>,
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const reply = http.getResponse<FastifyReply>();
     const request = http.getRequest<FastifyRequest>();
     const error = toApiError(exception);
-    if (error.status >= 500) {
-      this.logger.error({ err: exception, reqId: request.id }, 'request failed');
-    }
+    if (error.status !== 500) return this.send(reply, error);
+    // An unexplained failure while the database is unreachable is the outage, not a bug: say so with 503 and
+    // Retry-After, as /readyz does, instead of a bare 500. Drivers word lost connections in many ways; a ping
+    // is the one test that does not depend on their wording.
+    void pingWithin(this.db, 1000).then((reachable) => {
+      if (reachable) {
+        this.logger.error({ err: exception, reqId: request.id }, 'request failed');
+        return this.send(reply, error);
+      }
+      this.logger.warn({ reqId: request.id }, 'request failed: the database is not reachable');
+      return this.send(reply, new ApiError(503, 'service_unavailable_error', 'The database is not reachable right now; try again shortly.'), 5);
+    });
+  }
+
+  private send(reply: FastifyReply, error: ApiError, retryAfter?: number): void {
     const body: ApiErrorBody = {
       error: { message: error.message, type: error.type, ...(error.details ? { details: error.details } : {}) },
     };
+    if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter));
     void reply.status(error.status).header('content-type', 'application/json; charset=utf-8').send(body);
+  }
+}
+
+async function pingWithin(db: Pick<Database, 'ping'>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([db.ping().then(() => true, () => false), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
