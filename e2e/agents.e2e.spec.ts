@@ -184,8 +184,10 @@ describe('agents through the gateway', () => {
     try {
       const r = await stream('patient', 'loop: a long task');
       // The client's answer: what was streamed, then the note that the task goes on, with the run id.
-      expect(r.text).toMatch(/^step0\. step1\. \n\nThis is taking longer .* in the background \(run [0-9a-f-]+\)/);
-      expect(r.text).toContain(r.runId);
+      expect(r.text).toBe(
+        `step0. step1. \n\nThis is taking longer than a chat answer should, so it goes on in the background (run ${r.runId}). ` +
+          'The result will be added to this conversation, and you will be notified when it is ready.',
+      );
       expect(r.finish).toBe('stop');
 
       const completed = await waitUntil(() => received.some((n) => n.type === 'run.completed' && n.runId === r.runId), 15000);
@@ -194,6 +196,8 @@ describe('agents through the gateway', () => {
       const mine = received.filter((n) => n.runId === r.runId);
       expect(mine.map((n) => n.type)).toEqual(expect.arrayContaining(['run.started', 'run.backgrounded', 'run.progress', 'run.completed']));
       const done = mine.find((n) => n.type === 'run.completed')!;
+      // Every notification of the run names the same conversation: the one its result was added to.
+      expect(new Set(mine.map((n) => n.conversationId)).size).toBe(1);
       expect(done.apiKeyId).toBe(key.id);
       expect(done.conversationId).toEqual(expect.any(String));
       expect(done.text).toContain('[Stopped: the background budget of 5 model calls was used up.]');

@@ -23,7 +23,9 @@ export function periodEnd(period: 'day' | 'month' | null, now: Date): Date | nul
 
 /**
  * Why a key may not start another run, or null. Spend is read from the cached key row, so a key can go past
- * its budget by what its runs spend within one cache period (10 s) before it is refused.
+ * its budget by what its runs spend within one cache period (1 s for keys with a budget, see ApiKeyAuth)
+ * before it is refused. Runs already going (background ones too) are not stopped by a key budget: their own
+ * agent budgets bound them.
  */
 export function budgetRefusal(budget: KeyBudget | null, now = new Date()): { message: string; retryAfter: number | undefined } | null {
   if (!budget) return null;

@@ -1,5 +1,5 @@
 import { type AgentTool, type BudgetOverrun, createToolbox, describeOverrun, RunBudget, runAgentLoop, ToolError } from '@switchboard/agents';
-import type { AgentConfig, ChatMessage, ModelCatalog, RunNotification, SwitchboardConfig } from '@switchboard/contracts';
+import type { AgentConfig, ChatMessage, ModelCatalog, RunNotification, SwitchboardConfig, Usage } from '@switchboard/contracts';
 import type { CallOptions } from '@switchboard/providers';
 import type { Logger } from 'pino';
 import { resolveTarget } from './model-router.js';
@@ -27,6 +27,8 @@ export interface AgentRunInput {
   call: Omit<CallOptions, 'messages' | 'tools' | 'abortSignal'>;
   clientTools: NonNullable<CallOptions['tools']>;
   signal: AbortSignal;
+  /** When the gateway accepted the run (ms since the epoch); budgets count from here. */
+  acceptedAt: number;
   /** True when an earlier attempt already moved the run to the background. */
   background: boolean;
   state: RunState;
@@ -48,7 +50,8 @@ export interface AgentRunInput {
  */
 export async function runAgent(deps: AgentRunDeps, input: AgentRunInput): Promise<void> {
   const { agent, state } = input;
-  const budget = new RunBudget(agent.budgets, input.background ? 'background' : 'sync', state.startedAt.getTime());
+  // Budgets count from when the run was accepted, not from this attempt: a retry does not get a fresh budget.
+  const budget = new RunBudget(agent.budgets, input.background ? 'background' : 'sync', input.acceptedAt);
   const tools = buildTools(deps, agent, input.runId, 0, input.signal, budget, state);
   const model = deps.registry.get(input.provider, input.model);
   const messages: ChatMessage[] = agent.system_prompt ? [{ role: 'system', content: agent.system_prompt }, ...input.messages] : input.messages;
@@ -98,10 +101,9 @@ export async function runAgent(deps: AgentRunDeps, input: AgentRunInput): Promis
     },
   });
   // Calls to other agents already added their usage to the state: add the loop's own on top.
-  state.usage.prompt_tokens += result.usage.prompt_tokens;
-  state.usage.completion_tokens += result.usage.completion_tokens;
-  state.usage.total_tokens += result.usage.total_tokens;
+  addUsage(state.usage, result.usage);
   state.cost = budget.cost;
+  if (result.clientToolCalls.length) state.toolCalls = result.clientToolCalls;
   state.finishReason = result.finishReason;
   state.output = {
     iterations: result.iterations,
@@ -109,6 +111,15 @@ export async function runAgent(deps: AgentRunDeps, input: AgentRunInput): Promis
     ...(result.stoppedBy ? { stopped_by: { ...result.stoppedBy, reason: describeOverrun(result.stoppedBy) } } : {}),
   };
 }
+
+function addUsage(into: Usage, add: Usage): void {
+  into.prompt_tokens += add.prompt_tokens;
+  into.completion_tokens += add.completion_tokens;
+  into.total_tokens += add.total_tokens;
+}
+
+const minDefined = (a: number | undefined, b: number | undefined): number | undefined =>
+  a === undefined ? b : b === undefined ? a : Math.min(a, b);
 
 /** The agent's tools; call_agent runs another agent to its answer inside this run (usage counts here). */
 function buildTools(
@@ -129,7 +140,13 @@ function buildTools(
         throw new ToolError(`There is no agent named "${name}". Agents: ${deps.config.agents.map((a) => a.name).join(', ')}.`);
       }
       const target = resolveTarget(deps.config, deps.catalog, callee.name);
-      const childBudget = new RunBudget(callee.budgets, 'background');
+      // The callee may spend at most what the caller has left, and each of its calls is charged to the caller
+      // as it finishes, so a callee that times out or fails still counts.
+      const tokensLeft = budget.tokensLeft();
+      const childBudget = new RunBudget(
+        { ...callee.budgets, max_tokens: minDefined(callee.budgets.max_tokens, tokensLeft), max_cost: minDefined(callee.budgets.max_cost, budget.costLeft()) },
+        'background',
+      );
       const messages: ChatMessage[] = [
         ...(callee.system_prompt ? [{ role: 'system' as const, content: callee.system_prompt }] : []),
         { role: 'user', content: task },
@@ -140,17 +157,17 @@ function buildTools(
         tools: buildTools(deps, callee, runId, depth + 1, signal, budget, state),
         toolTimeoutMs: deps.config.tools.timeout_ms,
         budget: childBudget,
-        price: (usage) => deps.registry.price(target.provider, target.model, usage),
+        price: (usage) => {
+          const cost = deps.registry.price(target.provider, target.model, usage);
+          budget.spend(usage.total_tokens, cost);
+          addUsage(state.usage, usage);
+          return cost;
+        },
         signal: AbortSignal.any([signal, ctx.signal]),
         runId,
         depth: depth + 1,
         hooks: { text: () => undefined, progress: () => undefined, clientToolCall: () => undefined, budgetExceeded: () => 'stop' },
       });
-      // The callee's spend is this run's spend: it counts against the caller's budget too.
-      budget.spend(result.usage.total_tokens, childBudget.cost);
-      state.usage.prompt_tokens += result.usage.prompt_tokens;
-      state.usage.completion_tokens += result.usage.completion_tokens;
-      state.usage.total_tokens += result.usage.total_tokens;
       return result.text;
     },
   });

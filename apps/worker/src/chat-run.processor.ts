@@ -8,7 +8,6 @@ import {
   terminalEventTypes,
   type Usage,
 } from '@switchboard/contracts';
-import { newId } from '@switchboard/db';
 import { type CallOptions, emptyUsage, ProviderError } from '@switchboard/providers';
 import { readRunEvents, type Redis, type RedisKeys, RunEventWriter, RunFencedError } from '@switchboard/queue';
 import { type Job, UnrecoverableError } from 'bullmq';
@@ -81,7 +80,11 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
 
   const state = newRunState(data.request.model);
   // Agent runs notify their owner, so they need the conversation's id before the database has assigned one.
-  if (data.conversationId === null && data.externalConversationId === null) data.conversationId = newId();
+  // The same on every attempt (the run's own id), so a retried run lands where its notifications said.
+  // A conversation id the client sent is not announced before the database has checked it is the client's:
+  // notifications would otherwise reach the room of someone else's conversation.
+  const ownConversation = data.conversationId === null && data.externalConversationId === null;
+  if (ownConversation) data.conversationId = data.runId;
   // Off the hot path: queued and batched; only the final record below waits for it.
   deps.liveness?.start({ id: data.runId, apiKeyId: data.apiKeyId, requestedModel: data.request.model, attempt, startedAt: state.startedAt });
   const record = async (o: RunOutcome): Promise<void> => {
@@ -97,7 +100,7 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
     deps.notifier.notify({
       type,
       runId: data.runId,
-      conversationId: data.conversationId,
+      conversationId: ownConversation ? data.conversationId : null,
       apiKeyId: data.apiKeyId,
       status: type === 'run.completed' ? 'succeeded' : type === 'run.failed' ? 'failed' : state.background ? 'background' : 'running',
       agent: state.agentName,
@@ -108,10 +111,9 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
 
   // Once a run is in the background its client is gone: only the terminal event is still written, so a
   // retry after a crash knows how the run ended.
-  const emit = (event: RunEvent): void => {
-    if (state.background && !terminalEventTypes.has(event.t)) return;
-    writer.append(event);
-  };
+  // Events of a run in the background still go into its stream (its client's stream ended at `background`):
+  // a retry after a crash continues from them, and a reader resuming after `background` can follow the run.
+  const emit = (event: RunEvent): void => writer.append(event);
   const goBackground = (message: string): void => {
     emit({ t: 'background', message });
     state.background = true;
@@ -148,13 +150,20 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
       state.usage = prior.usage;
       state.finishReason = prior.finishReason;
       await record(outcome(prior.failed ? 'failed' : 'succeeded', prior.error));
+      // Its owner was promised a notification when a background run ends.
+      notifies = prior.backgrounded;
+      if (prior.failed) notify('run.failed', { error: prior.error ?? 'failed' });
+      else notify('run.completed', { text: state.text, conversationId: await recordedConversation(deps, data, ownConversation) });
       return;
     }
     const target = resolveTarget(config, deps.catalog, data.request.model);
     state.provider = target.provider;
     state.model = target.model;
     state.agentName = target.agent?.name ?? null;
-    if (state.background) deps.backgrounded.add(data.runId);
+    if (state.background) {
+      deps.backgrounded.add(data.runId);
+      deps.liveness?.markBackground(data.runId);
+    }
     emit({ t: 'start', provider: state.provider, model: state.model, attempt });
     const options = callOptions(data, abort.signal);
     if (target.agent) {
@@ -172,6 +181,7 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
         clientTools,
         signal: abort.signal,
         background: state.background,
+        acceptedAt: job.timestamp,
         state,
         emit: {
           text: (d) => emit({ t: 'text', d }),
@@ -203,7 +213,7 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
     }
     await writer.flush();
     await record(outcome('succeeded', null));
-    notify('run.completed', { text: state.text, conversationId: await recordedConversation(deps, data) });
+    notify('run.completed', { text: state.text, conversationId: await recordedConversation(deps, data, ownConversation) });
   } catch (error) {
     if (error instanceof RunFencedError) {
       log.warn('another attempt owns this run now; stopping');
@@ -234,7 +244,7 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
     await record(outcome(cancelled ? 'cancelled' : 'failed', failure.message)).catch((e: unknown) => {
       log.error({ err: e }, 'could not record the failed run');
     });
-    notify('run.failed', { error: failure.message });
+    notify('run.failed', { error: failure.message, status: cancelled ? 'cancelled' : 'failed', conversationId: await recordedConversation(deps, data, ownConversation) });
     if (!cancelled) throw new UnrecoverableError(failure.message);
   } finally {
     deps.active.delete(data.runId);
@@ -294,10 +304,11 @@ async function streamModel(
 }
 
 /** The conversation a recorded run landed in (an external id resolves only when the run is written). */
-async function recordedConversation(deps: ChatRunDeps, data: ChatRunJob): Promise<string | null> {
-  if (data.externalConversationId === null || !deps.recorder) return data.conversationId;
-  const run = await deps.recorder.runConversation(data.runId).catch(() => null);
-  return run ?? data.conversationId;
+async function recordedConversation(deps: ChatRunDeps, data: ChatRunJob, own: boolean): Promise<string | null> {
+  if (own) return data.conversationId;
+  if (!deps.recorder) return null;
+  // The database decided: the client's conversation if it is theirs, else a new one of their own.
+  return deps.recorder.runConversation(data.runId).catch(() => null);
 }
 
 /** A pipeline's worker died after its answer had started streaming; a new attempt cannot continue it. */

@@ -3,6 +3,7 @@ import type { Database, RunRow } from '@switchboard/db';
 import { type Redis, type RedisKeys, readRunEvents, RunEventWriter, RunFencedError, lastRunEventSeq } from '@switchboard/queue';
 import type { Job, Queue } from 'bullmq';
 import type { Logger } from 'pino';
+import type { Notifier } from './chat-run.processor.js';
 
 export interface StaleRunDeps {
   /** Null without persistence: streams still end, there is no row to fail and nothing to scan. */
@@ -15,6 +16,8 @@ export interface StaleRunDeps {
   staleAfterMs: number;
   maxStalledCount: number;
   eventsTtlSeconds: number;
+  /** Tells the owner of a background run that died for good (their client stream had already ended). */
+  notifier?: Notifier | null;
 }
 
 export const STALE_CODE = 'run_stale';
@@ -87,7 +90,10 @@ async function endRun(deps: StaleRunDeps, run: RunRow | null, replyTo: string | 
   let wrote = false;
   let status: RunRow['status'] = 'failed';
   let error: string | null = message;
-  if (last && terminalEventTypes.has(last.t)) {
+  // A run in the background has no client stream left, but its end still goes into its events (so a retry
+  // or a late reader knows) and to its owner as a notification.
+  const backgrounded = last?.t === 'background';
+  if (last && terminalEventTypes.has(last.t) && !backgrounded) {
     ({ status, error } = statusOf(last));
   } else {
     const writer = new RunEventWriter(deps.redis, deps.keys, runId, lastSeq, deps.eventsTtlSeconds, replyTo);
@@ -102,6 +108,18 @@ async function endRun(deps: StaleRunDeps, run: RunRow | null, replyTo: string | 
   }
   if (deps.db && run && (run.status === 'running' || run.status === 'background' || run.status === 'queued')) {
     await deps.db.runs.update(runId, { status, error, finishedAt: new Date() });
+  }
+  if (wrote && backgrounded && run) {
+    deps.notifier?.notify({
+      type: 'run.failed',
+      runId,
+      conversationId: run.conversationId,
+      apiKeyId: run.apiKeyId,
+      status: 'failed',
+      agent: null,
+      error: message,
+      at: new Date().toISOString(),
+    });
   }
   return wrote;
 }

@@ -67,7 +67,9 @@ export async function startWorker(options: WorkerOptions): Promise<SwitchboardWo
   const queueOptions = { connection: redis, prefix: keys.bullPrefix(), skipWaitingForReady: true };
   const runsQueue = new Queue(jobCatalog['run.chat'].queue, queueOptions);
   const maintenanceQueue = new Queue(jobCatalog['watchdog.scan'].queue, queueOptions);
+  const notifier = new RunNotifier(redis, keys, logger);
   const staleDeps: StaleRunDeps = {
+    notifier,
     db: options.db,
     redis,
     keys,
@@ -78,7 +80,6 @@ export async function startWorker(options: WorkerOptions): Promise<SwitchboardWo
     eventsTtlSeconds: config.queue.events_ttl_seconds,
   };
 
-  const notifier = new RunNotifier(redis, keys, logger);
   const chatDeps = { config, catalog, registry, recorder, liveness, redis, keys, logger, active, backgrounded, notifier };
   const handlers: Record<JobName, Handler> = {
     'run.chat': (job, signal) => processChatRun(chatDeps, job as Job<ChatRunJob>, signal),

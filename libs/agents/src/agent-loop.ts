@@ -67,6 +67,7 @@ class BudgetStop extends Error {
 }
 
 const PREVIEW = 160;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 const preview = (text: string): string => {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length > PREVIEW ? `${flat.slice(0, PREVIEW)}…` : flat;
@@ -82,7 +83,8 @@ export async function runAgentLoop(input: AgentLoopInput): Promise<AgentLoopResu
   const { model, budget, hooks, signal } = input;
   const serverTools = new Map(input.tools.map((t) => [t.name, t]));
   const clientToolNames = new Set((input.clientTools ?? []).map((t) => t.function.name));
-  const definitions = [...input.tools.map((t) => t.definition), ...(input.clientTools ?? [])];
+  const serverDefinitions = input.tools.map((t) => t.definition);
+  const definitions = [...serverDefinitions, ...(input.clientTools ?? [])];
   const messages = [...input.messages];
   const usage = emptyUsage();
   const toolSteps: AgentLoopResult['toolSteps'] = [];
@@ -108,11 +110,20 @@ export async function runAgentLoop(input: AgentLoopInput): Promise<AgentLoopResu
     // (the call goes on); otherwise the call is cut and the run ends with what it has.
     let timer: NodeJS.Timeout | undefined;
     const armTimer = (): void => {
+      // setTimeout fires at once past 2^31-1 ms (~24.8 days): wait in steps that long.
+      const wait = Math.min(budget.msLeft() + 1, MAX_TIMER_MS);
       timer = setTimeout(() => {
-        const late = budget.exceeded() ?? budget.timeOverrun();
-        if (late.limit === 'seconds' && hooks.budgetExceeded(late) === 'continue' && !budget.exceeded()) armTimer();
-        else step.abort(new BudgetStop(late));
-      }, budget.msLeft() + 1);
+        if (budget.msLeft() > 0) return armTimer();
+        try {
+          // Only time (or a hard limit) is due here: the iteration count already includes this very call.
+          const late = budget.hardOverrun() ?? budget.timeOverrun();
+          if (late.limit === 'seconds' && hooks.budgetExceeded(late) === 'continue' && budget.msLeft() > 0) armTimer();
+          else step.abort(new BudgetStop(late));
+        } catch (error) {
+          // A throw here would escape the timer and end the process: fail this run instead.
+          step.abort(error);
+        }
+      }, wait);
       timer.unref?.();
     };
     armTimer();
@@ -120,13 +131,17 @@ export async function runAgentLoop(input: AgentLoopInput): Promise<AgentLoopResu
     const stepMessages = input.prefix && first ? [...messages, { role: 'assistant' as const, content: input.prefix }] : messages;
     const maxTokens = budget.tokensLeft();
     const options: CallOptions = { ...input.call, messages: stepMessages, abortSignal: stepSignal };
-    if (definitions.length) options.tools = definitions;
+    // A forced tool_choice applies to the first call only: forced on every step, the model could never answer.
+    if (budget.iterations > 1) delete options.toolChoice;
+    // Once in the background nobody is left to answer a client tool call: offer only the worker's tools.
+    const offered = budget.phase === 'background' ? serverDefinitions : definitions;
+    if (offered.length) options.tools = offered;
     if (maxTokens !== undefined) options.maxTokens = Math.min(options.maxTokens ?? maxTokens, Math.max(1, maxTokens));
 
     let stepText = '';
     let finishReason: FinishReason = 'stop';
     // Server tool calls by the model's index; client calls get their own dense index for the client.
-    const calls = new Map<number, { id: string; name: string; args: string; client: boolean; clientIndex: number }>();
+    const calls = new Map<number, { id: string; name: string; args: string; client: boolean; clientIndex: number; announced: boolean }>();
     let clientCount = 0;
     try {
       const { stream } = await model.doStream(options);
@@ -145,16 +160,28 @@ export async function runAgentLoop(input: AgentLoopInput): Promise<AgentLoopResu
             let call = calls.get(part.index);
             if (!call) {
               const name = part.name ?? '';
-              const client = !serverTools.has(name) && clientToolNames.has(name);
-              call = { id: part.id ?? `call_${input.runId.slice(0, 8)}_${budget.iterations}_${part.index}`, name, args: '', client, clientIndex: client ? clientCount++ : -1 };
+              const client = !serverTools.has(name) && clientToolNames.has(name) && budget.phase === 'sync';
+              call = { id: part.id ?? `call_${input.runId.slice(0, 8)}_${budget.iterations}_${part.index}`, name, args: '', client, clientIndex: client ? clientCount++ : -1, announced: false };
               calls.set(part.index, call);
             }
+            const firstFragment = !call.announced;
             if (part.id) call.id = part.id;
             call.args += part.argumentsDelta ?? '';
-            if (call.client) hooks.clientToolCall({ index: call.clientIndex, id: part.id, name: part.name, argumentsDelta: part.argumentsDelta });
+            if (call.client) {
+              // The first fragment carries the id and name (ours when the provider sent none), as OpenAI streams them.
+              hooks.clientToolCall({
+                index: call.clientIndex,
+                id: firstFragment ? call.id : part.id,
+                name: firstFragment ? call.name : part.name,
+                argumentsDelta: part.argumentsDelta,
+              });
+              call.announced = true;
+            }
             break;
           }
           case 'finish': {
+            // The answer is complete: a time limit reached from here on must not cut or background it.
+            clearTimeout(timer);
             finishReason = part.finishReason;
             usage.prompt_tokens += part.usage.prompt_tokens;
             usage.completion_tokens += part.usage.completion_tokens;
@@ -169,6 +196,7 @@ export async function runAgentLoop(input: AgentLoopInput): Promise<AgentLoopResu
     } catch (error) {
       const reason: unknown = step.signal.reason;
       if (reason instanceof BudgetStop && !signal.aborted) return stop(reason.overrun);
+      if (step.signal.aborted && !signal.aborted) throw reason;
       throw error;
     } finally {
       clearTimeout(timer);

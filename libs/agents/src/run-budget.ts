@@ -38,11 +38,18 @@ export class RunBudget {
     this._phase = 'background';
   }
 
-  /** The first limit reached, hard limits first; null while there is room for another model call. */
-  exceeded(): BudgetOverrun | null {
+  /** The per-run token or cost limit, when reached: no phase lifts these. */
+  hardOverrun(): BudgetOverrun | null {
     const { max_tokens, max_cost } = this.budgets;
     if (max_tokens !== undefined && this.tokens >= max_tokens) return this.overrun('tokens', this.tokens, max_tokens);
     if (max_cost !== undefined && this.cost >= max_cost) return this.overrun('cost', this.cost, max_cost);
+    return null;
+  }
+
+  /** The first limit reached, hard limits first; null while there is room for another model call. */
+  exceeded(): BudgetOverrun | null {
+    const hard = this.hardOverrun();
+    if (hard) return hard;
     const limits = this.budgets[this._phase];
     if (this.iterations >= limits.max_iterations) return this.overrun('iterations', this.iterations, limits.max_iterations);
     const seconds = this.elapsedSeconds();
@@ -65,6 +72,11 @@ export class RunBudget {
   tokensLeft(): number | undefined {
     const max = this.budgets.max_tokens;
     return max === undefined ? undefined : Math.max(0, max - this.tokens);
+  }
+
+  costLeft(): number | undefined {
+    const max = this.budgets.max_cost;
+    return max === undefined ? undefined : Math.max(0, max - this.cost);
   }
 
   spend(tokens: number, cost: number): void {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type AgentConfig, type ChatMessage, openAICompatibleProviderSchema, toolsConfigSchema } from '@switchboard/contracts';
 import { createOpenAICompatibleModel } from '@switchboard/providers';
 import { type FakeReply, type FakeRequest, startFakeUpstream, type FakeUpstream } from '@switchboard/testing';
-import { type AgentLoopHooks, type BudgetOverrun, createToolbox, RunBudget, runAgentLoop } from '../src/index.js';
+import { type AgentLoopHooks, type AgentTool, type BudgetOverrun, createToolbox, RunBudget, runAgentLoop } from '../src/index.js';
 
 /** The agent loop against the real openai-compatible adapter and a scripted upstream over HTTP on loopback. */
 
@@ -250,20 +250,77 @@ describe('runAgentLoop', () => {
     expect(seen.overruns[0]!.limit).toBe('tokens');
   });
 
-  it('ends at once when the run is cancelled while a tool runs', async () => {
-    script(() => ({ type: 'completion', toolCalls: [{ name: 'calculator', arguments: '{"expression":"1"}' }] }));
+  it('ends at once when the run is cancelled while a tool runs, without waiting for the tool timeout', async () => {
+    script(() => ({ type: 'completion', toolCalls: [{ name: 'slow_tool', arguments: '{}' }] }));
     const abort = new AbortController();
+    let toolStarted = false;
+    const slowTool: AgentTool = {
+      name: 'slow_tool',
+      definition: { type: 'function', function: { name: 'slow_tool', parameters: { type: 'object' } } },
+      execute: (_args, ctx) => {
+        toolStarted = true;
+        setTimeout(() => abort.abort(new Error('cancelled by its owner')), 100);
+        // A tool that honours its signal: it ends when the run is cancelled.
+        return new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted'))));
+      },
+    };
     const { hooks: h } = hooks();
+    const started = Date.now();
     const run = runAgentLoop({
       model: model(),
       messages: [{ role: 'user', content: 'x' }],
-      tools: [{ ...tools[0]!, name: 'calculator', definition: tools[0]!.definition, execute: (_a, ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted')))) }],
+      tools: [slowTool],
       toolTimeoutMs: 60_000,
       budget: new RunBudget(budgets()),
       signal: abort.signal,
       runId: 'run-8',
-      hooks: { ...h, progress: () => abort.abort(new Error('cancelled by its owner')) },
+      hooks: h,
     });
     await expect(run).rejects.toThrow('cancelled by its owner');
+    expect(toolStarted).toBe(true);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('moves to the background (not stop) when time runs out during the last call the sync budget allows', async () => {
+    script(() => ({ type: 'completion', chunks: ['a ', 'b ', 'c'], deltaDelayMs: 200 }));
+    const budget = new RunBudget(budgets({ sync: { max_iterations: 1, max_seconds: 0.2 }, background: { max_iterations: 3, max_seconds: 30 } }));
+    const { hooks: h, seen } = hooks((o) => {
+      if (o.phase !== 'sync') return 'stop';
+      budget.enterBackground();
+      return 'continue';
+    });
+    const result = await runAgentLoop({
+      model: model(),
+      messages: [{ role: 'user', content: 'one slow call' }],
+      tools,
+      toolTimeoutMs: 5000,
+      budget,
+      signal: new AbortController().signal,
+      runId: 'run-9',
+      hooks: h,
+    });
+    expect(seen.overruns[0]).toMatchObject({ limit: 'seconds', phase: 'sync' });
+    expect(result.stoppedBy).toBeNull();
+    expect(result.text).toBe('a b c');
+  });
+
+  it('offers no client tools once the run is in the background (nobody could answer them)', async () => {
+    script(() => ({ type: 'completion', text: 'done' }));
+    const before = upstream.requests.length;
+    const budget = new RunBudget(budgets(), 'background');
+    const { hooks: h } = hooks();
+    await runAgentLoop({
+      model: model(),
+      messages: [{ role: 'user', content: 'x' }],
+      tools,
+      clientTools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } }],
+      toolTimeoutMs: 5000,
+      budget,
+      signal: new AbortController().signal,
+      runId: 'run-10',
+      hooks: h,
+    });
+    const offered = (upstream.requests[before]!.body as { tools: { function: { name: string } }[] }).tools.map((t) => t.function.name);
+    expect(offered).toEqual(['calculator', 'current_time']);
   });
 });

@@ -90,11 +90,6 @@ export class RunEventWriter {
   append(event: RunEvent): void {
     if (this.failure) throw this.failure;
     if (this.ended) throw new Error(`run ${this.runId}: event after the terminal event`);
-    // `background` ends what clients read, but the run goes on: only how it ended (finish or error) may follow,
-    // so a retry after a crash can tell a finished background run from one to continue.
-    if (this.backgrounded && event.t !== 'finish' && event.t !== 'error') {
-      throw new Error(`run ${this.runId}: ${event.t} event after the run went to the background`);
-    }
     const last = this.pending.at(-1);
     const delta = event.t === 'text' || event.t === 'reasoning';
     if (last && delta && last.t === event.t) {
@@ -102,6 +97,8 @@ export class RunEventWriter {
     } else {
       this.pending.push(event);
     }
+    // `background` ends what clients follow, but the run goes on and keeps writing (its text, then finish or
+    // error), so a retry after a crash continues it and a reader resuming after `background` can follow it.
     if (event.t === 'background') this.backgrounded = true;
     else if (terminalEventTypes.has(event.t)) this.ended = true;
     this.schedule(delta);
@@ -148,7 +145,7 @@ export class RunEventWriter {
       await this.redis.sbAppendRunEvents(
         this.keys.runEvents(this.runId),
         this.keys.runChannel(this.runId),
-        this.ended ? this.ttlSeconds : 0,
+        this.ended || this.backgrounded ? this.ttlSeconds : 0,
         this.replyChannel ?? '',
         this.runId,
         ...args,
