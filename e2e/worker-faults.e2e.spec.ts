@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type FakeUpstream, startFakeUpstream } from '@switchboard/testing';
+import { type FakeReply, type FakeRequest, type FakeUpstream, startFakeUpstream } from '@switchboard/testing';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -58,6 +58,12 @@ providers:
   - { name: fake, type: openai-compatible, base_url: ${upstream.url}, models: [m1] }
 auto_pick: { priority: [fake] }
 rate_limit: { enabled: false }
+agents:
+  - name: patient
+    model: fake/m1
+    tools: [calculator]
+    budgets: { sync: { max_iterations: 1, max_seconds: 30 }, background: { max_iterations: 12, max_seconds: 60 } }
+    on_budget_exceeded: background
 queue: { concurrency: 64, lock_ms: 2000, stalled_interval_ms: 1000, heartbeat_ms: 500, stale_after_ms: 4000, attempts: 3 }
 `,
   );
@@ -183,6 +189,46 @@ describe('worker and gateway faults', () => {
     while (liveWorkers().length < 2) await startWorker();
   }, 60000);
 
+  it('(d) kill -9 of the worker while a run goes on in the background: another worker finishes it, recorded once', async () => {
+    // Ten tool steps of ~300 ms each after the first call, then the answer: about 3 s in the background.
+    upstream.setReply((req: FakeRequest): FakeReply => {
+      const steps = (req.body as { messages: { role: string }[] }).messages.filter((m) => m.role === 'tool').length;
+      return steps < 10
+        ? { type: 'completion', text: `s${steps}. `, toolCalls: [{ name: 'calculator', arguments: '{"expression":"1+1"}' }], firstDeltaDelayMs: 300 }
+        : { type: 'completion', text: 'done.' };
+    });
+    try {
+      const client = await streamChat(gateway.urls.gateway!, KEY, { model: 'patient' });
+      expect(client.errors).toEqual([]);
+      expect(client.done).toBe(true);
+      expect(client.text).toMatch(/^s0\. \n\nThis is taking longer than a chat answer should, so it goes on in the background/);
+      const runId = client.runId!;
+      // The client's stream has ended; the run goes on. Kill the worker that holds it.
+      const victim = await workerWithRun();
+      await new Promise((r) => setTimeout(r, 500));
+      const killedAt = Date.now();
+      victim.child.kill('SIGKILL');
+
+      let row: { status: string; mode: string; attempt: number } | undefined;
+      expect(
+        await waitUntil(async () => {
+          row = (await db.query<{ status: string; mode: string; attempt: number }>(`SELECT status, mode, attempt FROM "Run" WHERE id = $1`, [runId]))[0];
+          return row?.status === 'succeeded';
+        }, 20000, 100),
+      ).toBe(true);
+      log(`worker kill -9 during a background run -> finished on another worker ${Date.now() - killedAt} ms after the kill`);
+      expect(row).toMatchObject({ status: 'succeeded', mode: 'background' });
+      expect(row!.attempt).toBeGreaterThanOrEqual(2);
+      // One answer in the conversation: what the first worker wrote, continued by the second, ending in the answer.
+      const messages = await db.query<{ content: string }>(`SELECT content FROM "Message" WHERE "runId" = $1 AND role = 'assistant'`, [runId]);
+      expect(messages).toHaveLength(1);
+      expect(messages[0]!.content).toMatch(/^s0\. s1\. [\s\S]*done\.$/);
+      await startWorker(); // back to two workers
+    } finally {
+      upstream.setReply(continuingReply(50));
+    }
+  }, 60000);
+
   it('(c) SIGTERM to a gateway with open streams: it keeps answering new requests 503 shutting_down while the open streams finish', async () => {
     const url = gateway.urls.gateway!;
     const open = Array.from({ length: 5 }, () => streamChat(url, KEY));
@@ -211,4 +257,5 @@ describe('worker and gateway faults', () => {
     // Closed once the streams are done.
     expect(await fetch(`${url}/healthz`).then(() => 'answered', () => 'refused')).toBe('refused');
   }, 60000);
+
 });
