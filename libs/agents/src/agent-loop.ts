@@ -74,6 +74,33 @@ const preview = (text: string): string => {
 };
 
 /**
+ * Watches the time budget of the current phase. When it runs out, the caller's hook decides: `continue` (the
+ * run moved to the background, whose limit is then watched) or stop, which calls `abort` with a BudgetStop.
+ * Returns the function that stops watching.
+ */
+function watchTime(budget: RunBudget, hooks: AgentLoopHooks, abort: (reason: unknown) => void): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    // setTimeout fires at once past 2^31-1 ms (~24.8 days): wait in steps that long.
+    timer = setTimeout(() => {
+      if (budget.msLeft() > 0) return arm();
+      try {
+        // Only time (or a hard limit) is due here: the iteration count already includes the current call.
+        const late = budget.hardOverrun() ?? budget.timeOverrun();
+        if (late.limit === 'seconds' && hooks.budgetExceeded(late) === 'continue' && budget.msLeft() > 0) arm();
+        else abort(new BudgetStop(late));
+      } catch (error) {
+        // A throw here would escape the timer and end the process: fail the run instead.
+        abort(error);
+      }
+    }, Math.min(budget.msLeft() + 1, MAX_TIMER_MS));
+    timer.unref?.();
+  };
+  arm();
+  return () => clearTimeout(timer);
+}
+
+/**
  * The agent loop: call the model with the tools, run the calls it asks for (all of one step in parallel, each
  * under its own timeout), feed the results back, and go on until it answers, a client tool is called, or a
  * budget ends the run. Budgets are checked before every model call, and the time limit also while a call
@@ -108,25 +135,7 @@ export async function runAgentLoop(input: AgentLoopInput): Promise<AgentLoopResu
     const stepSignal = AbortSignal.any([signal, step.signal]);
     // The time budget while the call streams: in the sync phase the caller may move the run to the background
     // (the call goes on); otherwise the call is cut and the run ends with what it has.
-    let timer: NodeJS.Timeout | undefined;
-    const armTimer = (): void => {
-      // setTimeout fires at once past 2^31-1 ms (~24.8 days): wait in steps that long.
-      const wait = Math.min(budget.msLeft() + 1, MAX_TIMER_MS);
-      timer = setTimeout(() => {
-        if (budget.msLeft() > 0) return armTimer();
-        try {
-          // Only time (or a hard limit) is due here: the iteration count already includes this very call.
-          const late = budget.hardOverrun() ?? budget.timeOverrun();
-          if (late.limit === 'seconds' && hooks.budgetExceeded(late) === 'continue' && budget.msLeft() > 0) armTimer();
-          else step.abort(new BudgetStop(late));
-        } catch (error) {
-          // A throw here would escape the timer and end the process: fail this run instead.
-          step.abort(error);
-        }
-      }, wait);
-      timer.unref?.();
-    };
-    armTimer();
+    let stopTimer = watchTime(budget, hooks, (reason) => step.abort(reason));
 
     const stepMessages = input.prefix && first ? [...messages, { role: 'assistant' as const, content: input.prefix }] : messages;
     const maxTokens = budget.tokensLeft();
@@ -181,7 +190,7 @@ export async function runAgentLoop(input: AgentLoopInput): Promise<AgentLoopResu
           }
           case 'finish': {
             // The answer is complete: a time limit reached from here on must not cut or background it.
-            clearTimeout(timer);
+            stopTimer();
             finishReason = part.finishReason;
             usage.prompt_tokens += part.usage.prompt_tokens;
             usage.completion_tokens += part.usage.completion_tokens;
@@ -199,7 +208,7 @@ export async function runAgentLoop(input: AgentLoopInput): Promise<AgentLoopResu
       if (step.signal.aborted && !signal.aborted) throw reason;
       throw error;
     } finally {
-      clearTimeout(timer);
+      stopTimer();
     }
 
     const all = [...calls.values()];
@@ -219,13 +228,26 @@ export async function runAgentLoop(input: AgentLoopInput): Promise<AgentLoopResu
       tool_calls: all.map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.name, arguments: c.args } })),
     });
     for (const c of all) hooks.progress(`Running ${c.name}(${preview(c.args)})\n`);
-    const results = await Promise.all(
-      all.map(async (c) => {
-        const tool = serverTools.get(c.name);
-        if (!tool) return { ok: false, content: `Error: there is no tool named "${c.name}".`, ms: 0 };
-        return runToolCall(tool, c.args, { runId: input.runId, depth: input.depth ?? 0 }, input.toolTimeoutMs, signal);
-      }),
-    );
+    // The time budget holds while tools run too: a client waits for them as much as for the model.
+    const tools = new AbortController();
+    const toolSignal = AbortSignal.any([signal, tools.signal]);
+    stopTimer = watchTime(budget, hooks, (reason) => tools.abort(reason));
+    let results: Awaited<ReturnType<typeof runToolCall>>[];
+    try {
+      results = await Promise.all(
+        all.map(async (c) => {
+          const tool = serverTools.get(c.name);
+          if (!tool) return { ok: false, content: `Error: there is no tool named "${c.name}".`, ms: 0 };
+          return runToolCall(tool, c.args, { runId: input.runId, depth: input.depth ?? 0 }, input.toolTimeoutMs, toolSignal);
+        }),
+      );
+    } catch (error) {
+      const reason: unknown = tools.signal.reason;
+      if (reason instanceof BudgetStop && !signal.aborted) return stop(reason.overrun);
+      throw error;
+    } finally {
+      stopTimer();
+    }
     if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new ProviderError('aborted', { provider: model.provider, isRetryable: false, isAbort: true });
     all.forEach((c, i) => {
       const r = results[i]!;

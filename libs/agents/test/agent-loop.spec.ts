@@ -304,6 +304,34 @@ describe('runAgentLoop', () => {
     expect(result.text).toBe('a b c');
   });
 
+  it('holds the time budget while tools run: a slow tool is cut when the agent stops at the budget', async () => {
+    script((r) => (toolResults(r).length === 0 ? { type: 'completion', toolCalls: [{ name: 'slow_tool', arguments: '{}' }] } : { type: 'completion', text: 'late' }));
+    const slowTool: AgentTool = {
+      name: 'slow_tool',
+      definition: { type: 'function', function: { name: 'slow_tool', parameters: { type: 'object' } } },
+      execute: (_args, ctx) =>
+        new Promise((resolve, reject) => {
+          const t = setTimeout(() => resolve('finally'), 3000);
+          ctx.signal.addEventListener('abort', () => (clearTimeout(t), reject(new Error('aborted'))));
+        }),
+    };
+    const { hooks: h } = hooks(() => 'stop');
+    const started = Date.now();
+    const result = await runAgentLoop({
+      model: model(),
+      messages: [{ role: 'user', content: 'x' }],
+      tools: [slowTool],
+      toolTimeoutMs: 60_000,
+      budget: new RunBudget(budgets({ sync: { max_iterations: 5, max_seconds: 0.4 } })),
+      signal: new AbortController().signal,
+      runId: 'run-11',
+      hooks: h,
+    });
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(result.stoppedBy).toMatchObject({ limit: 'seconds', phase: 'sync' });
+    expect(result.text).toBe('[Stopped: the sync budget of 0.4 seconds was used up.]');
+  });
+
   it('offers no client tools once the run is in the background (nobody could answer them)', async () => {
     script(() => ({ type: 'completion', text: 'done' }));
     const before = upstream.requests.length;
