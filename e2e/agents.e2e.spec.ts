@@ -56,11 +56,11 @@ const script = (req: FakeRequest): FakeReply => {
 async function adminJson<T>(method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(`${api}${path}`, {
     method,
-    headers: { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/json' },
+    headers: { Authorization: `Bearer ${ADMIN}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
+  return (res.status === 204 ? undefined : await res.json()) as T;
 }
 
 /** Streams a chat completion and gathers what an OpenAI client sees. */
@@ -226,6 +226,28 @@ describe('agents through the gateway', () => {
     expect(run.output.stages[0]!.output).toBe('draft answer');
     expect(run.output.stages[1]!.votes).toEqual([expect.objectContaining({ answer: 'yes', count: 2 }), expect.objectContaining({ answer: 'no', count: 1 })]);
     expect(run.output.stages[2]!.output).toBe('Final: the judges agreed.');
+  });
+
+  it('runs agents made and edited through the admin API, without a restart', async () => {
+    const created = await adminJson<{ id: string }>('POST', '/api/agents', { name: 'api-made', model: 'fake/m1', system_prompt: 'First prompt.', tools: ['calculator'] });
+    // Gateways and workers read the database's agents every 2 s.
+    expect(await waitUntil(async () => (await client.models.list()).data.some((m) => m.id === 'api-made'), 6000, 200)).toBe(true);
+    const first = await stream('api-made', 'calc: via the API');
+    expect(first.text).toBe('The answer is 42.');
+    const systemOf = (r: FakeRequest) => (r.body as { messages: Msg[] }).messages.find((m) => m.role === 'system')?.content;
+    expect(upstream.requests.filter((r) => systemOf(r) === 'First prompt.').length).toBeGreaterThanOrEqual(2);
+
+    await adminJson('PATCH', `/api/agents/${created.id}`, { system_prompt: 'Second prompt.' });
+    expect(
+      await waitUntil(async () => {
+        const before = upstream.requests.length;
+        await stream('api-made', 'plain: hello');
+        return upstream.requests.slice(before).some((r) => systemOf(r) === 'Second prompt.');
+      }, 8000, 500),
+    ).toBe(true);
+
+    await adminJson('DELETE', `/api/agents/${created.id}`);
+    expect(await waitUntil(async () => !(await client.models.list()).data.some((m) => m.id === 'api-made'), 6000, 200)).toBe(true);
   });
 
   it('refuses a key that spent its budget with 429 and a clear message', async () => {

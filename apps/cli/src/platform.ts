@@ -46,7 +46,7 @@ export async function startPlatform(apps: readonly AppName[], config: Switchboar
       closers.push(() => worker.close());
     }
     if (apps.includes('gateway')) {
-      const gateway = await startGateway({ config, apiKeys: db.apiKeys, logger: logger.child({ app: 'gateway' }) });
+      const gateway = await startGateway({ config, apiKeys: db.apiKeys, agents: db.agents, logger: logger.child({ app: 'gateway' }) });
       urls.gateway = gateway.url;
       closers.push(() => gateway.close());
     }

@@ -1,5 +1,5 @@
 import { type ChatCompletionRequest, type ChatRunJob, ModelCatalog, type RunEvent, type SwitchboardConfig } from '@switchboard/contracts';
-import { type ApiKeysRepository, newId } from '@switchboard/db';
+import { AgentDirectory, type AgentsRepository, type ApiKeysRepository, newId } from '@switchboard/db';
 import {
   connectRedis,
   createRedis,
@@ -28,6 +28,8 @@ export interface GatewayOptions {
   config: SwitchboardConfig;
   /** API keys from the database; null runs with only the configured admin / shared keys. */
   apiKeys: ApiKeysRepository | null;
+  /** Agents made or edited through the admin API, listed and accepted beside the config's; null: config only. */
+  agents?: AgentsRepository | null;
   logger: Logger;
   /** Listen here instead of config.server (tests use port 0). */
   port?: number;
@@ -78,7 +80,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const hub = new RunEventHub(sub, cmd, keys, newId(), { outageGraceMs: config.server.redis_outage_grace_ms });
   await hub.start();
   const runQueue = new RunQueue(queueConnection, keys, config.queue);
-  const catalog = new ModelCatalog(config);
+  let catalog = new ModelCatalog(config);
+  const agentDirectory = new AgentDirectory(options.agents ?? null, config.agents, logger);
+  await agentDirectory.start((agents) => {
+    catalog = new ModelCatalog({ ...config, agents: [...agents] });
+  });
   const auth = new ApiKeyAuth(options.apiKeys, config.auth.admin_key, config.auth.api_key);
   const limiter = config.rate_limit.enabled ? new RateLimiter(config.rate_limit.requests_per_minute) : null;
   const metrics = new GatewayMetrics();
@@ -369,6 +375,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     port,
     server,
     async close(graceMs = config.server.shutdown_grace_ms) {
+      agentDirectory.close();
       draining = true;
       // Idle keep-alive connections close now; new ones are still accepted and answered 503 until the streams end.
       server.closeIdleConnections();

@@ -1,5 +1,5 @@
 import { type ChatRunJob, ModelCatalog, type SwitchboardConfig } from '@switchboard/contracts';
-import type { Database } from '@switchboard/db';
+import { AgentDirectory, type Database } from '@switchboard/db';
 import {
   assertHandlers,
   CLIENT_DISCONNECTED,
@@ -16,7 +16,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { processChatRun, WORKER_SHUTDOWN } from './chat-run.processor.js';
+import { type ChatRunDeps, processChatRun, WORKER_SHUTDOWN } from './chat-run.processor.js';
 import { ProviderRegistry } from './provider-registry.js';
 import { RunLiveness } from './run-liveness.js';
 import { RunRecorder } from './run-recorder.js';
@@ -80,7 +80,13 @@ export async function startWorker(options: WorkerOptions): Promise<SwitchboardWo
     eventsTtlSeconds: config.queue.events_ttl_seconds,
   };
 
-  const chatDeps = { config, catalog, registry, recorder, liveness, redis, keys, logger, active, backgrounded, notifier };
+  const chatDeps: ChatRunDeps = { config, catalog, registry, recorder, liveness, redis, keys, logger, active, backgrounded, notifier };
+  // Agents made or edited through the admin API reach runs within seconds: each run reads these two fields.
+  const agentDirectory = new AgentDirectory(options.db?.agents ?? null, config.agents, logger);
+  await agentDirectory.start((agents) => {
+    chatDeps.config = { ...config, agents: [...agents] };
+    chatDeps.catalog = new ModelCatalog(chatDeps.config);
+  });
   const handlers: Record<JobName, Handler> = {
     'run.chat': (job, signal) => processChatRun(chatDeps, job as Job<ChatRunJob>, signal),
     'watchdog.scan': async () => {
@@ -188,6 +194,7 @@ export async function startWorker(options: WorkerOptions): Promise<SwitchboardWo
     async close(graceMs = config.server.shutdown_grace_ms) {
       // Stop taking jobs, give running ones the grace period, then abort what is left: an aborted job's lock
       // lapses and BullMQ's stalled check hands it to another worker.
+      agentDirectory.close();
       await Promise.all(workers.map((w) => w.pause(true)));
       const deadline = Date.now() + graceMs;
       while (active.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

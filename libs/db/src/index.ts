@@ -6,6 +6,7 @@ export { openDatabase, type OpenDatabaseOptions } from './open-database.js';
 export { migrate, findMigrationsRoot, type MigrateOptions, type MigrationResult } from './migrate.js';
 export { describeDatabaseUrl, ACCEPTED_URL_FORMS } from './database-url.js';
 export { newId } from './ids.js';
+export { AgentDirectory, type DirectoryLogger } from './agent-directory.js';
 export { currentPeriodStart } from './repositories/mappers.js';
 export { MAX_PAGE_SIZE } from './repositories/pagination.js';
 export * from './errors.js';
