@@ -1,10 +1,10 @@
 import { type AgentTool, type BudgetOverrun, createToolbox, describeOverrun, RunBudget, runAgentLoop, ToolError } from '@switchboard/agents';
-import type { AgentConfig, ChatMessage, ModelCatalog, RunNotification, SwitchboardConfig, Usage } from '@switchboard/contracts';
-import type { CallOptions } from '@switchboard/providers';
+import type { AgentConfig, ChatMessage, ModelCatalog, RunNotification, SwitchboardConfig } from '@switchboard/contracts';
+import { addUsage, type CallOptions } from '@switchboard/providers';
 import type { Logger } from 'pino';
 import { resolveTarget } from './model-router.js';
 import type { ProviderRegistry } from './provider-registry.js';
-import type { RunState } from './run-state.js';
+import { markOutput, type RunState } from './run-state.js';
 
 /** call_agent may nest this deep: an agent that calls an agent that calls an agent, and no further. */
 export const MAX_AGENT_DEPTH = 3;
@@ -85,23 +85,14 @@ export async function runAgent(deps: AgentRunDeps, input: AgentRunInput): Promis
         input.emit.text(delta);
       },
       progress: (note) => input.emit.progress(note),
-      clientToolCall: (part) => {
-        let call = state.toolCalls[part.index];
-        if (!call) call = state.toolCalls[part.index] = { id: part.id ?? '', type: 'function', function: { name: part.name ?? '', arguments: '' } };
-        if (part.id) call.id = part.id;
-        if (part.name) call.function.name = part.name;
-        call.function.arguments += part.argumentsDelta ?? '';
-        input.emit.tool(part);
-      },
+      // The loop assembles the calls (result.clientToolCalls); the client gets the fragments as they come.
+      clientToolCall: (part) => input.emit.tool(part),
       budgetExceeded: onBudget,
-      firstToken: () => {
-        state.ttftMs ??= Date.now() - state.startedAt.getTime();
-        state.streamed = true;
-      },
+      firstToken: () => markOutput(state),
     },
   });
   // Calls to other agents already added their usage to the state: add the loop's own on top.
-  addUsage(state.usage, result.usage);
+  state.usage = addUsage(state.usage, result.usage);
   state.cost = budget.cost;
   if (result.clientToolCalls.length) state.toolCalls = result.clientToolCalls;
   state.finishReason = result.finishReason;
@@ -110,12 +101,6 @@ export async function runAgent(deps: AgentRunDeps, input: AgentRunInput): Promis
     tool_steps: result.toolSteps,
     ...(result.stoppedBy ? { stopped_by: { ...result.stoppedBy, reason: describeOverrun(result.stoppedBy) } } : {}),
   };
-}
-
-function addUsage(into: Usage, add: Usage): void {
-  into.prompt_tokens += add.prompt_tokens;
-  into.completion_tokens += add.completion_tokens;
-  into.total_tokens += add.total_tokens;
 }
 
 const minDefined = (a: number | undefined, b: number | undefined): number | undefined =>
@@ -160,7 +145,7 @@ function buildTools(
         price: (usage) => {
           const cost = deps.registry.price(target.provider, target.model, usage);
           budget.spend(usage.total_tokens, cost);
-          addUsage(state.usage, usage);
+          state.usage = addUsage(state.usage, usage);
           return cost;
         },
         signal: AbortSignal.any([signal, ctx.signal]),

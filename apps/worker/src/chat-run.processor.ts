@@ -19,7 +19,7 @@ import { resolveTarget, RouteError } from './model-router.js';
 import type { ProviderRegistry } from './provider-registry.js';
 import type { RunLiveness } from './run-liveness.js';
 import type { RunOutcome, RunRecorder } from './run-recorder.js';
-import { newRunState } from './run-state.js';
+import { markOutput, newRunState, type RunState } from './run-state.js';
 
 /** Where run notifications go (socket.io through Redis); best effort, never throws. */
 export interface Notifier {
@@ -259,7 +259,7 @@ async function streamModel(
   deps: ChatRunDeps,
   options: CallOptions,
   priorText: string,
-  state: ReturnType<typeof newRunState>,
+  state: RunState,
   emit: (event: RunEvent) => void,
 ): Promise<void> {
   const languageModel = deps.registry.get(state.provider, state.model);
@@ -271,14 +271,12 @@ async function streamModel(
   for await (const part of stream) {
     switch (part.type) {
       case 'text-delta':
-        state.ttftMs ??= Date.now() - state.startedAt.getTime();
-        state.streamed = true;
+        markOutput(state);
         state.text += part.delta;
         emit({ t: 'text', d: part.delta });
         break;
       case 'tool-call-delta': {
-        state.ttftMs ??= Date.now() - state.startedAt.getTime();
-        state.streamed = true;
+        markOutput(state);
         let call = toolCalls[part.index];
         if (!call) call = toolCalls[part.index] = { id: part.id ?? '', type: 'function', function: { name: part.name ?? '', arguments: '' } };
         if (part.id) call.id = part.id;

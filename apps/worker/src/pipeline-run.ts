@@ -3,7 +3,7 @@ import type { ChatMessage, ModelCatalog, PipelineConfig, PipelineRunOutput, Pipe
 import type { LanguageModel } from '@switchboard/providers';
 import { resolveTarget, RouteError } from './model-router.js';
 import type { ProviderRegistry } from './provider-registry.js';
-import type { RunState } from './run-state.js';
+import { markOutput, type RunState } from './run-state.js';
 
 export interface PipelineRunDeps {
   config: SwitchboardConfig;
@@ -43,8 +43,7 @@ export async function runPipelineTarget(deps: PipelineRunDeps, input: PipelineRu
       onStage: (e) =>
         input.emit.progress(e.status === 'started' ? `Stage ${e.index + 1} of ${e.total}: ${e.stage}\n` : `Stage ${e.stage} done\n`),
       onText: (delta) => {
-        state.ttftMs ??= Date.now() - state.startedAt.getTime();
-        state.streamed = true;
+        markOutput(state);
         state.text += delta;
         input.emit.text(delta);
       },

@@ -24,6 +24,12 @@ export interface RunState {
   output: unknown;
 }
 
+/** Something reached the client: the first time, that is the run's time to first token. */
+export function markOutput(state: RunState): void {
+  state.ttftMs ??= Date.now() - state.startedAt.getTime();
+  state.streamed = true;
+}
+
 export function newRunState(model: string, startedAt = new Date()): RunState {
   return {
     startedAt,

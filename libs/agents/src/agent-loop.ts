@@ -1,5 +1,5 @@
 import type { ChatMessage, FinishReason, ToolCall, ToolDefinition, Usage } from '@switchboard/contracts';
-import { type CallOptions, emptyUsage, type LanguageModel, ProviderError } from '@switchboard/providers';
+import { addUsage, type CallOptions, emptyUsage, type LanguageModel, ProviderError } from '@switchboard/providers';
 import { type BudgetOverrun, describeOverrun, type RunBudget } from './run-budget.js';
 import type { AgentTool } from './tool.js';
 import { runToolCall } from './tools/index.js';
@@ -113,7 +113,7 @@ export async function runAgentLoop(input: AgentLoopInput): Promise<AgentLoopResu
   const serverDefinitions = input.tools.map((t) => t.definition);
   const definitions = [...serverDefinitions, ...(input.clientTools ?? [])];
   const messages = [...input.messages];
-  const usage = emptyUsage();
+  let usage = emptyUsage();
   const toolSteps: AgentLoopResult['toolSteps'] = [];
   let text = '';
   let first = true;
@@ -192,9 +192,7 @@ export async function runAgentLoop(input: AgentLoopInput): Promise<AgentLoopResu
             // The answer is complete: a time limit reached from here on must not cut or background it.
             stopTimer();
             finishReason = part.finishReason;
-            usage.prompt_tokens += part.usage.prompt_tokens;
-            usage.completion_tokens += part.usage.completion_tokens;
-            usage.total_tokens += part.usage.total_tokens;
+            usage = addUsage(usage, part.usage);
             budget.spend(part.usage.total_tokens, input.price?.(part.usage) ?? 0);
             break;
           }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type AgentConfig, type ChatMessage, openAICompatibleProviderSchema, toolsConfigSchema } from '@switchboard/contracts';
 import { createOpenAICompatibleModel } from '@switchboard/providers';
 import { type FakeReply, type FakeRequest, startFakeUpstream, type FakeUpstream } from '@switchboard/testing';
-import { type AgentLoopHooks, type AgentTool, type BudgetOverrun, createToolbox, RunBudget, runAgentLoop } from '../src/index.js';
+import { type AgentLoopHooks, type AgentLoopInput, type AgentTool, type BudgetOverrun, createToolbox, RunBudget, runAgentLoop } from '../src/index.js';
 
 /** The agent loop against the real openai-compatible adapter and a scripted upstream over HTTP on loopback. */
 
@@ -45,6 +45,19 @@ describe('runAgentLoop', () => {
     createOpenAICompatibleModel(openAICompatibleProviderSchema.parse({ name: 'fake', type: 'openai-compatible', base_url: upstream.url }), 'm');
   const tools = createToolbox(['calculator', 'current_time'], { config: toolsConfigSchema.parse({}), now: () => new Date('2026-11-22T10:00:00Z') });
   const script = (reply: (r: FakeRequest) => FakeReply) => upstream.setReply(reply);
+  /** One loop run with the defaults most tests share; `over` replaces any of them. */
+  const loop = (content: string, h: AgentLoopHooks, over: Partial<AgentLoopInput> = {}) =>
+    runAgentLoop({
+      model: model(),
+      messages: [{ role: 'user', content }],
+      tools,
+      toolTimeoutMs: 5000,
+      budget: new RunBudget(budgets()),
+      signal: new AbortController().signal,
+      runId: 'run',
+      hooks: h,
+      ...over,
+    });
 
   beforeAll(async () => {
     upstream = await startFakeUpstream();
@@ -69,16 +82,7 @@ describe('runAgentLoop', () => {
     );
     const before = upstream.requests.length;
     const { hooks: h, seen } = hooks();
-    const result = await runAgentLoop({
-      model: model(),
-      messages: [{ role: 'user', content: 'what is 6*7 and what time is it?' }],
-      tools,
-      toolTimeoutMs: 5000,
-      budget: new RunBudget(budgets()),
-      signal: new AbortController().signal,
-      runId: 'run-1',
-      hooks: h,
-    });
+    const result = await loop('what is 6*7 and what time is it?', h);
 
     expect(result.text).toBe('Let me work it out. It is 42.');
     expect(seen.text).toBe(result.text);
@@ -107,16 +111,7 @@ describe('runAgentLoop', () => {
     );
     const before = upstream.requests.length;
     const { hooks: h } = hooks();
-    const result = await runAgentLoop({
-      model: model(),
-      messages: [{ role: 'user', content: '1/0?' }],
-      tools,
-      toolTimeoutMs: 5000,
-      budget: new RunBudget(budgets()),
-      signal: new AbortController().signal,
-      runId: 'run-2',
-      hooks: h,
-    });
+    const result = await loop('1/0?', h);
     expect(result.text).toBe('Cannot divide by zero.');
     const fed = toolResults(upstream.requests[before + 1]!);
     expect(String(fed[0]!.content)).toMatch(/^Error: .*zero/i);
@@ -127,17 +122,7 @@ describe('runAgentLoop', () => {
   it('passes calls to the client\'s own tools through and ends with tool_calls', async () => {
     script(() => ({ type: 'completion', toolCalls: [{ id: 'w1', name: 'get_weather', arguments: '{"city":"Oslo"}' }] }));
     const { hooks: h, seen } = hooks();
-    const result = await runAgentLoop({
-      model: model(),
-      messages: [{ role: 'user', content: 'weather?' }],
-      tools,
-      clientTools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } }],
-      toolTimeoutMs: 5000,
-      budget: new RunBudget(budgets()),
-      signal: new AbortController().signal,
-      runId: 'run-3',
-      hooks: h,
-    });
+    const result = await loop('weather?', h, { clientTools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } }] });
     expect(result.finishReason).toBe('tool_calls');
     expect(result.clientToolCalls).toEqual([{ id: 'w1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } }]);
     expect(seen.client[0]).toMatchObject({ index: 0, name: 'get_weather' });
@@ -149,16 +134,7 @@ describe('runAgentLoop', () => {
     // A model that never stops calling tools: the budget must end it.
     script(() => ({ type: 'completion', text: 'step. ', toolCalls: [{ name: 'calculator', arguments: '{"expression":"1+1"}' }] }));
     const { hooks: h, seen } = hooks(() => 'stop');
-    const result = await runAgentLoop({
-      model: model(),
-      messages: [{ role: 'user', content: 'loop forever' }],
-      tools,
-      toolTimeoutMs: 5000,
-      budget: new RunBudget(budgets({ sync: { max_iterations: 3, max_seconds: 30 } })),
-      signal: new AbortController().signal,
-      runId: 'run-4',
-      hooks: h,
-    });
+    const result = await loop('loop forever', h, { budget: new RunBudget(budgets({ sync: { max_iterations: 3, max_seconds: 30 } })) });
     expect(result.iterations).toBe(3);
     expect(result.stoppedBy).toMatchObject({ limit: 'iterations', phase: 'sync', max: 3 });
     expect(result.finishReason).toBe('length');
@@ -174,16 +150,7 @@ describe('runAgentLoop', () => {
       budget.enterBackground();
       return 'continue';
     });
-    const result = await runAgentLoop({
-      model: model(),
-      messages: [{ role: 'user', content: 'long task' }],
-      tools,
-      toolTimeoutMs: 5000,
-      budget,
-      signal: new AbortController().signal,
-      runId: 'run-5',
-      hooks: h,
-    });
+    const result = await loop('long task', h, { budget });
     expect(seen.overruns.map((o) => o.phase)).toEqual(['sync', 'background']);
     expect(result.iterations).toBe(4);
     expect(result.stoppedBy).toMatchObject({ limit: 'iterations', phase: 'background', max: 4 });
@@ -193,16 +160,7 @@ describe('runAgentLoop', () => {
     script(() => ({ type: 'completion', chunks: ['slow ', 'slow ', 'slow'], deltaDelayMs: 400 }));
     const { hooks: h } = hooks(() => 'stop');
     const started = Date.now();
-    const result = await runAgentLoop({
-      model: model(),
-      messages: [{ role: 'user', content: 'take your time' }],
-      tools,
-      toolTimeoutMs: 5000,
-      budget: new RunBudget(budgets({ sync: { max_iterations: 5, max_seconds: 0.5 } })),
-      signal: new AbortController().signal,
-      runId: 'run-6',
-      hooks: h,
-    });
+    const result = await loop('take your time', h, { budget: new RunBudget(budgets({ sync: { max_iterations: 5, max_seconds: 0.5 } })) });
     expect(Date.now() - started).toBeLessThan(1100);
     expect(result.stoppedBy).toMatchObject({ limit: 'seconds', phase: 'sync' });
     expect(result.text).toMatch(/^slow [\s\S]*\[Stopped: the sync budget of 0.5 seconds was used up\.\]$/);
@@ -215,16 +173,7 @@ describe('runAgentLoop', () => {
       budget.enterBackground();
       return o.phase === 'sync' ? 'continue' : 'stop';
     });
-    const result = await runAgentLoop({
-      model: model(),
-      messages: [{ role: 'user', content: 'slow but fine' }],
-      tools,
-      toolTimeoutMs: 5000,
-      budget,
-      signal: new AbortController().signal,
-      runId: 'run-6b',
-      hooks: h,
-    });
+    const result = await loop('slow but fine', h, { budget });
     expect(seen.overruns).toEqual([expect.objectContaining({ limit: 'seconds', phase: 'sync' })]);
     expect(result.stoppedBy).toBeNull();
     expect(result.text).toBe('one two three');
@@ -234,16 +183,7 @@ describe('runAgentLoop', () => {
   it('stops at the per-run token budget', async () => {
     script(() => ({ type: 'completion', text: 'more', toolCalls: [{ name: 'calculator', arguments: '{"expression":"3"}' }], usage: { prompt_tokens: 60, completion_tokens: 10 } }));
     const { hooks: h, seen } = hooks(() => 'continue');
-    const result = await runAgentLoop({
-      model: model(),
-      messages: [{ role: 'user', content: 'spend' }],
-      tools,
-      toolTimeoutMs: 5000,
-      budget: new RunBudget(budgets({ max_tokens: 100 })),
-      signal: new AbortController().signal,
-      runId: 'run-7',
-      hooks: h,
-    });
+    const result = await loop('spend', h, { budget: new RunBudget(budgets({ max_tokens: 100 })) });
     // 70 tokens after one call, 140 after two: the third never starts, whatever the hook says.
     expect(result.iterations).toBe(2);
     expect(result.stoppedBy).toMatchObject({ limit: 'tokens', max: 100, used: 140 });
@@ -266,16 +206,7 @@ describe('runAgentLoop', () => {
     };
     const { hooks: h } = hooks();
     const started = Date.now();
-    const run = runAgentLoop({
-      model: model(),
-      messages: [{ role: 'user', content: 'x' }],
-      tools: [slowTool],
-      toolTimeoutMs: 60_000,
-      budget: new RunBudget(budgets()),
-      signal: abort.signal,
-      runId: 'run-8',
-      hooks: h,
-    });
+    const run = loop('x', h, { tools: [slowTool], toolTimeoutMs: 60_000, signal: abort.signal });
     await expect(run).rejects.toThrow('cancelled by its owner');
     expect(toolStarted).toBe(true);
     expect(Date.now() - started).toBeLessThan(2000);
@@ -289,16 +220,7 @@ describe('runAgentLoop', () => {
       budget.enterBackground();
       return 'continue';
     });
-    const result = await runAgentLoop({
-      model: model(),
-      messages: [{ role: 'user', content: 'one slow call' }],
-      tools,
-      toolTimeoutMs: 5000,
-      budget,
-      signal: new AbortController().signal,
-      runId: 'run-9',
-      hooks: h,
-    });
+    const result = await loop('one slow call', h, { budget });
     expect(seen.overruns[0]).toMatchObject({ limit: 'seconds', phase: 'sync' });
     expect(result.stoppedBy).toBeNull();
     expect(result.text).toBe('a b c');
@@ -317,16 +239,7 @@ describe('runAgentLoop', () => {
     };
     const { hooks: h } = hooks(() => 'stop');
     const started = Date.now();
-    const result = await runAgentLoop({
-      model: model(),
-      messages: [{ role: 'user', content: 'x' }],
-      tools: [slowTool],
-      toolTimeoutMs: 60_000,
-      budget: new RunBudget(budgets({ sync: { max_iterations: 5, max_seconds: 0.4 } })),
-      signal: new AbortController().signal,
-      runId: 'run-11',
-      hooks: h,
-    });
+    const result = await loop('x', h, { tools: [slowTool], toolTimeoutMs: 60_000, budget: new RunBudget(budgets({ sync: { max_iterations: 5, max_seconds: 0.4 } })) });
     expect(Date.now() - started).toBeLessThan(1500);
     expect(result.stoppedBy).toMatchObject({ limit: 'seconds', phase: 'sync' });
     expect(result.text).toBe('[Stopped: the sync budget of 0.4 seconds was used up.]');
@@ -337,17 +250,7 @@ describe('runAgentLoop', () => {
     const before = upstream.requests.length;
     const budget = new RunBudget(budgets(), 'background');
     const { hooks: h } = hooks();
-    await runAgentLoop({
-      model: model(),
-      messages: [{ role: 'user', content: 'x' }],
-      tools,
-      clientTools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } }],
-      toolTimeoutMs: 5000,
-      budget,
-      signal: new AbortController().signal,
-      runId: 'run-10',
-      hooks: h,
-    });
+    await loop('x', h, { clientTools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } }], budget });
     const offered = (upstream.requests[before]!.body as { tools: { function: { name: string } }[] }).tools.map((t) => t.function.name);
     expect(offered).toEqual(['calculator', 'current_time']);
   });

@@ -57,11 +57,3 @@ export async function streamAnswer(
   }
   return { model: call.model, servedBy: servedBy(model), text, usage, finishReason };
 }
-
-export function addUsage(total: Usage, more: Usage): Usage {
-  return {
-    prompt_tokens: total.prompt_tokens + more.prompt_tokens,
-    completion_tokens: total.completion_tokens + more.completion_tokens,
-    total_tokens: total.total_tokens + more.total_tokens,
-  };
-}

@@ -9,8 +9,8 @@ import {
   type PipelineStageOutput,
   type Usage,
 } from '@switchboard/contracts';
-import { emptyUsage, type LanguageModel, ProviderError } from '@switchboard/providers';
-import { addUsage, generateAnswer, streamAnswer, type StageCall } from './model-call.js';
+import { addUsage, emptyUsage, type LanguageModel, ProviderError } from '@switchboard/providers';
+import { generateAnswer, streamAnswer, type StageCall } from './model-call.js';
 import { PipelineError } from './pipeline-error.js';
 import {
   BLANK_LINE,
