@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { makeClient } from './bench/sse-client.mjs';
-import { dropPrefix, machine, stop } from './bench/support.mjs';
+import { cpuSampler, dropPrefix, machine, stop } from './bench/support.mjs';
 import { runLocalBench } from './bench-local.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -59,7 +59,7 @@ async function throughput(stream, url, model) {
   return { perSecond: done / (Number(process.hrtime.bigint() - t0) / 1e9), done, failed };
 }
 
-async function measure(stream, direct, viaSb) {
+async function measure(stream, direct, viaSb, cpu) {
   for (let i = 0; i < 300; i++) {
     await stream(direct, KEY, 'm');
     await stream(viaSb, KEY, 'up/m');
@@ -75,8 +75,9 @@ async function measure(stream, direct, viaSb) {
   seq.addedP50 = seq.sbP50 - seq.directP50;
   seq.addedP99 = seq.sbP99 - seq.directP99;
   const tDirect = await throughput(stream, direct, 'm');
+  cpu.start();
   const tSb = await throughput(stream, viaSb, 'up/m');
-  return { seq, tDirect, tSb };
+  return { seq, tDirect, tSb, cpuPerRun: cpu.perRun(tSb.done) };
 }
 
 function configYaml({ dir, prefix, upstreamUrl }) {
@@ -93,7 +94,7 @@ queue: { concurrency: ${Math.max(64, CONCURRENCY * 2)} }
 `;
 }
 
-async function runShape(shape, upstreamUrl, stream) {
+async function runShape(shape, upstreamUrl, upstreamPid, stream) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sb-bench-'));
   const prefix = `sbbench-${randomUUID().slice(0, 8)}`;
   const configPath = path.join(dir, 'bench.yaml');
@@ -124,7 +125,10 @@ async function runShape(shape, upstreamUrl, stream) {
       gatewayUrl = g.match;
     }
     console.log(`${shape}: switchboard ${gatewayUrl}/v1`);
-    const result = await measure(stream, upstreamUrl, `${gatewayUrl}/v1`);
+    const names = shape === 'all-in-one' ? ['platform'] : ['worker', 'gateway'];
+    const groups = Object.fromEntries(names.map((name, i) => [name, [children[i].pid]]));
+    const cpu = cpuSampler({ ...groups, upstream: [upstreamPid], client: [process.pid] });
+    const result = await measure(stream, upstreamUrl, `${gatewayUrl}/v1`, cpu);
     console.log(shape, JSON.stringify(result));
     return result;
   } finally {
@@ -154,8 +158,8 @@ async function main() {
   const stream = makeClient(Math.max(64, CONCURRENCY * 2));
   const results = {};
   try {
-    results['all-in-one'] = await runShape('all-in-one', upstream.match, stream);
-    if (await postgresReachable()) results.split = await runShape('split', upstream.match, stream);
+    results['all-in-one'] = await runShape('all-in-one', upstream.match, upstream.child.pid, stream);
+    if (await postgresReachable()) results.split = await runShape('split', upstream.match, upstream.child.pid, stream);
     else console.log(`split: skipped, PostgreSQL not reachable at ${PG_ADMIN_URL}`);
   } finally {
     await stop(upstream.child);
@@ -174,6 +178,14 @@ function writeReport(results) {
       ([shape, { seq, tDirect, tSb }]) =>
         `| ${shape} | ${f(seq.directP50)} / ${f(seq.directP99)} | ${f(seq.sbP50)} / ${f(seq.sbP99)} | **${f(seq.addedP50)}** (${ok(seq.addedP50 <= 1.5)}) | **${f(seq.addedP99)}** (${ok(seq.addedP99 <= 5)}) | ${tDirect.perSecond.toFixed(0)} | **${tSb.perSecond.toFixed(0)}** (${ok(tSb.perSecond >= 1300)}) | ${tDirect.failed} / ${tSb.failed} |`,
     )
+    .join('\n');
+  const cpuColumns = ['platform', 'gateway', 'worker', 'redis', 'postgres', 'upstream', 'client'];
+  const cpuRows = Object.entries(results)
+    .map(([shape, { cpuPerRun }]) => {
+      const cells = cpuColumns.map((k) => (cpuPerRun[k] === undefined ? '—' : cpuPerRun[k].toFixed(2)));
+      const sum = Object.values(cpuPerRun).reduce((a, b) => a + b, 0);
+      return `| ${shape} | ${cells.join(' | ')} | **${sum.toFixed(2)}** |`;
+    })
     .join('\n');
   const section = `<!-- gateway-bench:start -->
 ## Gateway path: direct upstream vs through Switchboard
@@ -194,6 +206,13 @@ ${CONCURRENCY} concurrent.
 | shape | TTFT direct p50 / p99 (ms) | TTFT through Switchboard p50 / p99 (ms) | added p50 | added p99 | direct streams/s | Switchboard streams/s | failed (direct / SB) |
 |---|---|---|---|---|---|---|---|
 ${rows}
+
+CPU per completed stream during the Switchboard throughput phase, by process (ms; from /proc, so Linux only).
+Two cores give 2,000 ms of CPU per second: the sum bounds streams per second.
+
+| shape | ${cpuColumns.join(' | ')} | sum |
+|---|${cpuColumns.map(() => '---').join('|')}|---|
+${cpuRows}
 <!-- gateway-bench:end -->`;
   let doc;
   try {
