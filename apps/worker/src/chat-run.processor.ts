@@ -109,8 +109,6 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
     });
   };
 
-  // Once a run is in the background its client is gone: only the terminal event is still written, so a
-  // retry after a crash knows how the run ended.
   // Events of a run in the background still go into its stream (its client's stream ended at `background`):
   // a retry after a crash continues from them, and a reader resuming after `background` can follow the run.
   const emit = (event: RunEvent): void => writer.append(event);
