@@ -4,6 +4,8 @@
 //   all-in-one  `switchboard start` (gateway + api + worker in one process, embedded PGlite): what `npm start` runs
 //   split       `switchboard start gateway` + `switchboard start worker` as two processes on PostgreSQL
 //               (the scale-out shape, using both cores); skipped with a note when PostgreSQL is not reachable
+//   proxy       for reference, a stateless Node proxy (scripts/bench/proxy.mjs): no queue, no records, no event log
+// BENCH_SHAPES (comma-separated, default all three) picks shapes, for iterating on one.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +24,7 @@ const DELTAS = Number(process.env.BENCH_DELTAS ?? 16);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const KEY = 'sb-bench-key';
+const SHAPES = (process.env.BENCH_SHAPES ?? 'all-in-one,split,proxy').split(',').map((x) => x.trim());
 
 const percentile = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
@@ -106,7 +109,11 @@ async function runShape(shape, upstreamUrl, upstreamPid, stream) {
   let admin = null;
   try {
     let gatewayUrl;
-    if (shape === 'all-in-one') {
+    if (shape === 'proxy') {
+      const p = await startProcess([path.join(root, 'scripts/bench/proxy.mjs')], { BENCH_UPSTREAM: upstreamUrl, BENCH_KEY: KEY }, (out) => out.match(/^(http:\/\/\S+)\/v1$/m)?.[1]);
+      children.push(p.child);
+      gatewayUrl = p.match;
+    } else if (shape === 'all-in-one') {
       const p = await startProcess([cli, 'start'], env, (out) => (/^worker\s/m.test(out) ? out.match(/^gateway\s+(http:\/\/\S+)$/m)?.[1] : undefined));
       children.push(p.child);
       gatewayUrl = p.match;
@@ -125,7 +132,7 @@ async function runShape(shape, upstreamUrl, upstreamPid, stream) {
       gatewayUrl = g.match;
     }
     console.log(`${shape}: switchboard ${gatewayUrl}/v1`);
-    const names = shape === 'all-in-one' ? ['platform'] : ['worker', 'gateway'];
+    const names = { 'all-in-one': ['platform'], split: ['worker', 'gateway'], proxy: ['proxy'] }[shape];
     const groups = Object.fromEntries(names.map((name, i) => [name, [children[i].pid]]));
     const cpu = cpuSampler({ ...groups, upstream: [upstreamPid], client: [process.pid] });
     const result = await measure(stream, upstreamUrl, `${gatewayUrl}/v1`, cpu);
@@ -158,9 +165,10 @@ async function main() {
   const stream = makeClient(Math.max(64, CONCURRENCY * 2));
   const results = {};
   try {
-    results['all-in-one'] = await runShape('all-in-one', upstream.match, upstream.child.pid, stream);
-    if (await postgresReachable()) results.split = await runShape('split', upstream.match, upstream.child.pid, stream);
-    else console.log(`split: skipped, PostgreSQL not reachable at ${PG_ADMIN_URL}`);
+    for (const shape of SHAPES) {
+      if (shape === 'split' && !(await postgresReachable())) console.log(`split: skipped, PostgreSQL not reachable at ${PG_ADMIN_URL}`);
+      else results[shape] = await runShape(shape, upstream.match, upstream.child.pid, stream);
+    }
   } finally {
     await stop(upstream.child);
   }
@@ -179,7 +187,7 @@ function writeReport(results) {
         `| ${shape} | ${f(seq.directP50)} / ${f(seq.directP99)} | ${f(seq.sbP50)} / ${f(seq.sbP99)} | **${f(seq.addedP50)}** (${ok(seq.addedP50 <= 1.5)}) | **${f(seq.addedP99)}** (${ok(seq.addedP99 <= 5)}) | ${tDirect.perSecond.toFixed(0)} | **${tSb.perSecond.toFixed(0)}** (${ok(tSb.perSecond >= 1300)}) | ${tDirect.failed} / ${tSb.failed} |`,
     )
     .join('\n');
-  const cpuColumns = ['platform', 'gateway', 'worker', 'redis', 'postgres', 'upstream', 'client'];
+  const cpuColumns = ['platform', 'gateway', 'worker', 'proxy', 'redis', 'postgres', 'upstream', 'client'];
   const cpuRows = Object.entries(results)
     .map(([shape, { cpuPerRun }]) => {
       const cells = cpuColumns.map((k) => (cpuPerRun[k] === undefined ? '—' : cpuPerRun[k].toFixed(2)));

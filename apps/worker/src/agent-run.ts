@@ -2,9 +2,7 @@ import { type AgentTool, type BudgetOverrun, createToolbox, describeOverrun, Run
 import type { AgentConfig, ChatMessage, ModelCatalog, RunNotification, SwitchboardConfig } from '@switchboard/contracts';
 import { addUsage, type CallOptions } from '@switchboard/providers';
 import type { Logger } from 'pino';
-import { resolveTarget } from './model-router.js';
-import type { ProviderRegistry } from './provider-registry.js';
-import { markOutput, type RunState } from './run-state.js';
+import { markOutput, type ProviderRegistry, resolveTarget, type RunState } from '@switchboard/runs';
 
 /** call_agent may nest this deep: an agent that calls an agent that calls an agent, and no further. */
 export const MAX_AGENT_DEPTH = 3;

@@ -1,2 +1,2 @@
 export * from './worker-app.js';
-export { resolveTarget, RouteError, type RunTarget } from './model-router.js';
+export { resolveTarget, RouteError, type RunTarget } from '@switchboard/runs';

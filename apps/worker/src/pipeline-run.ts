@@ -1,9 +1,7 @@
 import { PipelineError, runPipeline } from '@switchboard/agents';
 import type { ChatMessage, ModelCatalog, PipelineConfig, PipelineRunOutput, PipelineStageOutput, SwitchboardConfig } from '@switchboard/contracts';
 import type { LanguageModel } from '@switchboard/providers';
-import { resolveTarget, RouteError } from './model-router.js';
-import type { ProviderRegistry } from './provider-registry.js';
-import { markOutput, type RunState } from './run-state.js';
+import { markOutput, type ProviderRegistry, resolveTarget, RouteError, type RunState } from '@switchboard/runs';
 
 export interface PipelineRunDeps {
   config: SwitchboardConfig;

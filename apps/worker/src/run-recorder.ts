@@ -1,28 +1,8 @@
-import type { ChatMessage, ChatRunJob, ToolCall, Usage } from '@switchboard/contracts';
+import type { ChatMessage, ChatRunJob } from '@switchboard/contracts';
+import type { RunOutcome } from '@switchboard/runs';
 import { type CompletedRunRecord, type Database, type NewMessage, newId } from '@switchboard/db';
 import type { Logger } from 'pino';
 
-export interface RunOutcome {
-  status: 'succeeded' | 'failed' | 'cancelled';
-  provider: string;
-  model: string;
-  agentName: string | null;
-  attempt: number;
-  text: string;
-  toolCalls: ToolCall[];
-  finishReason: string | null;
-  usage: Usage;
-  /** In the providers' `pricing` currency; added to the key's spend. */
-  cost: number;
-  /** `background` once the run went on without its client. */
-  mode: 'sync' | 'background';
-  /** Structured results kept on the run (pipeline stages, agent steps), or null. */
-  output: unknown;
-  error: string | null;
-  startedAt: Date;
-  latencyMs: number;
-  ttftMs: number | null;
-}
 
 const contentText = (content: ChatMessage['content']): string =>
   typeof content === 'string' ? content : (content ?? []).map((p) => ('text' in p && typeof p.text === 'string' ? p.text : '')).join('');

@@ -17,7 +17,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { type ChatRunDeps, processChatRun, WORKER_SHUTDOWN } from './chat-run.processor.js';
-import { ProviderRegistry } from './provider-registry.js';
+import { ProviderRegistry } from '@switchboard/runs';
 import { RunLiveness } from './run-liveness.js';
 import { RunRecorder } from './run-recorder.js';
 import { endFailedJob, scanStaleRuns, type StaleRunDeps } from './stale-runs.js';
