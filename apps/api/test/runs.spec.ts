@@ -105,6 +105,7 @@ describe('api: runs', () => {
       const job = (owner: string | null): ChatRunJob => ({
         runId: randomUUID(),
         created: Math.floor(Date.now() / 1000),
+        handoff: false,
         apiKeyId: owner,
         conversationId: null,
         externalConversationId: null,

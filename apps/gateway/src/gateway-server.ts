@@ -4,6 +4,9 @@ import {
   connectRedis,
   createRedis,
   CLIENT_DISCONNECTED,
+  type FollowSubscription,
+  InlineRunLedger,
+  listenForCancels,
   publishCancel,
   RedisOutageError,
   redisKeys,
@@ -15,9 +18,11 @@ import {
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { ProviderRegistry, resolveTarget, type RunTarget } from '@switchboard/runs';
 import { ApiKeyAuth, type Principal } from './api-key-auth.js';
 import { ChunkRenderer, CompletionAccumulator } from './chunk-renderer.js';
 import { GatewayMetrics } from './gateway-metrics.js';
+import { InlineOpenError, InlineRuns } from './inline-runs.js';
 import { budgetRefusal } from './key-budget.js';
 import { OpenAIError } from './openai-error.js';
 import { RateLimiter } from './rate-limiter.js';
@@ -80,6 +85,20 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const hub = new RunEventHub(sub, cmd, keys, newId(), { outageGraceMs: config.server.redis_outage_grace_ms });
   await hub.start();
   const runQueue = new RunQueue(queueConnection, keys, config.queue);
+  const registry = new ProviderRegistry(config, logger);
+  const inline = new InlineRuns({
+    config,
+    registry,
+    redis: cmd,
+    keys,
+    ledger: new InlineRunLedger(cmd, keys, config.queue.lock_ms, config.queue.events_ttl_seconds),
+    runQueue,
+    logger,
+  });
+  // Cancels (the owner through the API, an admin) reach the runs this gateway runs itself.
+  const stopCancels = await listenForCancels(sub, keys, (runId, reason) => {
+    if (inline.cancel(runId, reason)) logger.info({ runId, reason }, 'cancelling run');
+  });
   let catalog = new ModelCatalog(config);
   const agentDirectory = new AgentDirectory(options.agents ?? null, config.agents, logger);
   await agentDirectory.start((agents) => {
@@ -231,17 +250,23 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       mode: stream ? 'stream' : 'json',
       replyTo: hub.replyChannel,
       request,
+      handoff: false,
     };
     metrics.runs.inc({ mode: job.mode });
+    const target = inlineTarget(request.model);
     const cancel = (): void => {
+      // A run handed from this gateway to a worker is cancelled like any queued one.
+      if (target && inline.cancel(runId, CLIENT_DISCONNECTED)) return;
       publishCancel(cmd, keys, runId, CLIENT_DISCONNECTED).catch(() => undefined);
     };
+    // Run here (fed by its own writer) or enqueue (fed by the reply channel); the subscription covers both.
+    const begin = (subscription: FollowSubscription): Promise<void> => (target ? startInline(job, target, subscription) : enqueue(job));
     if (stream) {
       const renderer = new ChunkRenderer(runId, request.model, created, request.stream_options?.include_usage === true);
       // Follow first, then enqueue: the reply channel is already subscribed, so no event can be missed.
-      const subscription = relay(res, runId, null, renderer, cancel);
+      const subscription = relay(res, runId, null, renderer, cancel) as FollowSubscription;
       try {
-        await enqueue(job);
+        await begin(subscription);
       } catch (error) {
         subscription.unsubscribe();
         throw error;
@@ -276,11 +301,31 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         cancel();
         resolve();
       });
-      enqueue(job).catch((error: unknown) => {
+      begin(subscription).catch((error: unknown) => {
         subscription.unsubscribe();
         reject(error);
       });
     });
+  };
+
+  /** Where this gateway runs the model itself (see InlineRuns), or null: the run goes through the queue. */
+  const inlineTarget = (model: string): RunTarget | null => {
+    if (inline.size >= config.server.inline_runs) return null;
+    try {
+      const target = resolveTarget(config, catalog, model);
+      return inline.accepts(target) ? target : null;
+    } catch {
+      return null; // an agent made through the API, say: the worker resolves it
+    }
+  };
+
+  const startInline = async (job: ChatRunJob, target: RunTarget, subscription: FollowSubscription): Promise<void> => {
+    try {
+      await inline.start(job, target, subscription.push);
+    } catch (error) {
+      if (error instanceof InlineOpenError) throw OpenAIError.unavailable(error.message);
+      throw error;
+    }
   };
 
   const enqueue = async (job: ChatRunJob): Promise<void> => {
@@ -295,13 +340,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const runEvents = async (req: IncomingMessage, res: ServerResponse, runId: string, query: string): Promise<void> => {
     const principal = await authenticate(req);
     redisReady();
-    const job = await runQueue.queue.getJob(runId).catch(() => undefined);
-    if (!job || (principal.role !== 'admin' && job.data.apiKeyId !== principal.keyId)) {
+    const job = await runQueue.findJob(runId).catch(() => null);
+    if (!job || (principal.role !== 'admin' && job.apiKeyId !== principal.keyId)) {
       throw OpenAIError.notFound(`No run \`${runId}\` (or its events have expired).`, 'run_not_found');
     }
     const after = Number(header(req, 'last-event-id') ?? new URLSearchParams(query).get('after') ?? 0);
     if (!Number.isInteger(after) || after < 0) throw OpenAIError.invalidRequest('Last-Event-ID must be a non-negative integer.', 'Last-Event-ID');
-    const { request, created } = job.data;
+    const { request, created } = job;
     const renderer = new ChunkRenderer(runId, request.model, created, request.stream_options?.include_usage === true);
     startSse(res, runId);
     // A reconnecting client never cancels the run: it may come back again.
@@ -381,10 +426,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       server.closeIdleConnections();
       const deadline = Date.now() + graceMs;
       while (openStreams.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      // Runs this gateway still runs go to workers, which continue them (aborted before their clients are cut
+      // off, so they are handed over rather than cancelled as abandoned).
+      const handedOver = inline.close();
       for (const s of openStreams) s.res.destroy();
       server.close();
       server.closeAllConnections();
       clearInterval(heartbeat);
+      await handedOver;
+      await stopCancels().catch(() => undefined);
       await runQueue.close().catch(() => undefined);
       cmd.disconnect();
       sub.disconnect();

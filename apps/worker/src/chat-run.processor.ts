@@ -64,7 +64,8 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
   if (!parsed.success) throw new UnrecoverableError(`invalid run.chat payload: ${parsed.error.message}`);
   const data = parsed.data;
   // A stalled job (its worker died) comes back without attemptsMade moving; attemptsStarted counts every start.
-  const attempt = Math.max(job.attemptsMade + 1, job.attemptsStarted);
+  // A run a gateway handed over had its first attempt there.
+  const attempt = Math.max(job.attemptsMade + 1, job.attemptsStarted) + (data.handoff ? 1 : 0);
   const retriesLeft = job.attemptsMade + 1 < (job.opts.attempts ?? 1);
   const log = logger.child({ runId: data.runId, jobId: job.id, attempt });
   // A retry (worker crash, provider failure) continues what earlier attempts streamed: never repeat, never lose.

@@ -1,6 +1,6 @@
 import { type RunEvent, terminalEventTypes } from '@switchboard/contracts';
 import type { Database, RunRow } from '@switchboard/db';
-import { type Redis, type RedisKeys, readRunEvents, RunEventWriter, RunFencedError, lastRunEventSeq } from '@switchboard/queue';
+import { type InlineRunLedger, type Redis, type RedisKeys, readRunEvents, RunEventWriter, RunFencedError, lastRunEventSeq, type RunQueue } from '@switchboard/queue';
 import type { Job, Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Notifier } from './chat-run.processor.js';
@@ -129,4 +129,23 @@ function statusOf(event: RunEvent): { status: RunRow['status']; error: string | 
   // Its clients were told it went on in the background, but the worker holding it is gone.
   if (event.t === 'background') return { status: 'failed', error: 'The background run stopped responding.' };
   return { status: 'succeeded', error: null };
+}
+
+/**
+ * Runs a gateway ran itself whose lease expired (the gateway died, or shut down with them unfinished): each
+ * goes to the queue as a `handoff` job, which continues it from its events (or, if it had ended, records it).
+ * A run whose job Redis lost is ended with a terminal error. Returns the ids taken over.
+ */
+export async function takeOverInlineRuns(deps: StaleRunDeps & { ledger: InlineRunLedger; runQueue: RunQueue }): Promise<string[]> {
+  const taken: string[] = [];
+  for (const { runId, job } of await deps.ledger.claimExpired(SCAN_LIMIT)) {
+    if (!job) {
+      await endRun(deps, null, null, 'The gateway running this run stopped and its request was lost.', 'run_lost', runId);
+      continue;
+    }
+    await deps.runQueue.enqueueChat({ ...job, handoff: true });
+    taken.push(runId);
+  }
+  if (taken.length) deps.logger.warn({ runs: taken }, 'took over runs whose gateway stopped');
+  return taken;
 }

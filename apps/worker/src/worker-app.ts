@@ -4,15 +4,19 @@ import {
   assertHandlers,
   CLIENT_DISCONNECTED,
   connectRedis,
+  InlineRunLedger,
   createRedis,
   jobCatalog,
   type JobName,
   listenForCancels,
   redisKeys,
   RunNotifier,
+  RunQueue,
+  RunRecordStream,
 } from '@switchboard/queue';
 import { type Job, Queue, QueueEvents, Worker } from 'bullmq';
 import { createServer, type Server } from 'node:http';
+import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
@@ -20,7 +24,8 @@ import { type ChatRunDeps, processChatRun, WORKER_SHUTDOWN } from './chat-run.pr
 import { ProviderRegistry } from '@switchboard/runs';
 import { RunLiveness } from './run-liveness.js';
 import { RunRecorder } from './run-recorder.js';
-import { endFailedJob, scanStaleRuns, type StaleRunDeps } from './stale-runs.js';
+import { RecordIntake } from './record-intake.js';
+import { endFailedJob, scanStaleRuns, type StaleRunDeps, takeOverInlineRuns } from './stale-runs.js';
 
 export interface WorkerOptions {
   config: SwitchboardConfig;
@@ -65,7 +70,9 @@ export async function startWorker(options: WorkerOptions): Promise<SwitchboardWo
   const liveness = options.db ? new RunLiveness(options.db, config.queue.heartbeat_ms, logger) : null;
   const maxStalledCount = Math.max(1, config.queue.attempts - 1);
   const queueOptions = { connection: redis, prefix: keys.bullPrefix(), skipWaitingForReady: true };
-  const runsQueue = new Queue(jobCatalog['run.chat'].queue, queueOptions);
+  const runQueue = new RunQueue(redis, keys, config.queue);
+  const runsQueue = runQueue.queue;
+  const ledger = new InlineRunLedger(redis, keys, config.queue.lock_ms, config.queue.events_ttl_seconds);
   const maintenanceQueue = new Queue(jobCatalog['watchdog.scan'].queue, queueOptions);
   const notifier = new RunNotifier(redis, keys, logger);
   const staleDeps: StaleRunDeps = {
@@ -91,6 +98,7 @@ export async function startWorker(options: WorkerOptions): Promise<SwitchboardWo
     'run.chat': (job, signal) => processChatRun(chatDeps, job as Job<ChatRunJob>, signal),
     'watchdog.scan': async () => {
       await scanStaleRuns(staleDeps);
+      await takeOverInlineRuns({ ...staleDeps, ledger, runQueue });
     },
   };
   assertHandlers(handlers);
@@ -133,7 +141,8 @@ export async function startWorker(options: WorkerOptions): Promise<SwitchboardWo
   for (const w of workers) w.on('error', (error) => logger.error({ err: error }, 'worker error'));
 
   // Every worker upserts the same scheduler: one repeatable job in Redis however many workers run.
-  const scanEveryMs = Math.max(100, Math.min(Math.floor(config.queue.stale_after_ms / 2), 30000));
+  // Also how soon a run whose gateway died is taken over after its lease (queue.lock_ms) expired.
+  const scanEveryMs = Math.max(100, Math.min(Math.floor(config.queue.stale_after_ms / 2), Math.floor(config.queue.lock_ms / 2), 30000));
   const scheduleWatchdog = () =>
     maintenanceQueue.upsertJobScheduler('watchdog.scan', { every: scanEveryMs }, {
       name: 'watchdog.scan',
@@ -159,6 +168,11 @@ export async function startWorker(options: WorkerOptions): Promise<SwitchboardWo
       (error: unknown) => logger.error({ err: error, runId: jobId }, 'could not end a failed run'),
     );
   });
+
+  // Records of the runs gateways ran themselves, written here like this worker's own.
+  const intakeConnection = owned(createRedis(config.redis.url, 'worker-records', { enableAutoPipelining: false }));
+  await connectRedis(intakeConnection, config.redis.url);
+  const intake = new RecordIntake(new RunRecordStream(intakeConnection, keys, `${hostname()}-${process.pid}`), intakeConnection, recorder, logger);
 
   let server: Server | null = null;
   let url: string | null = null;
@@ -201,10 +215,11 @@ export async function startWorker(options: WorkerOptions): Promise<SwitchboardWo
       for (const w of workers) w.cancelAllJobs(WORKER_SHUTDOWN);
       await Promise.all(workers.map((w) => w.close(true)));
       await runEvents.close();
+      await intake.close();
       await liveness?.close();
       // Records held while the database is down get one more grace period to land before they are given up.
       await recorder?.close(graceMs);
-      await Promise.all([runsQueue.close(), maintenanceQueue.close()]);
+      await Promise.all([runQueue.close(), maintenanceQueue.close()]);
       await stopCancels();
       await registry.close();
       server?.close();

@@ -34,6 +34,7 @@ const config = () =>
 const job = (runId: string): ChatRunJob => ({
   runId,
   created: Math.floor(Date.now() / 1000),
+  handoff: false,
   apiKeyId: null,
   conversationId: null,
   externalConversationId: null,

@@ -31,6 +31,14 @@ export const serverConfigSchema = z.strictObject({
    * one SSE chunk). Per-token socket writes are what the platform adds per token; 0 sends every token alone.
    */
   stream_coalesce_ms: z.number().int().min(0).default(15),
+  /**
+   * Plain calls to a remote provider (`provider/model`, or `auto` resolving to one; no agent, no pipeline, no
+   * local model) are run by the gateway that accepted them, up to this many at once per gateway; the rest go
+   * through the queue to a worker. Such a run is as durable as a queued one: its request and events are in
+   * Redis before the client sees anything, a worker takes it over if the gateway dies, and a worker records it.
+   * 0 sends every run through the queue.
+   */
+  inline_runs: z.number().int().min(0).default(256),
   /** Largest request body accepted by the gateway and the API; larger ones get 413. */
   body_limit_mb: z.number().positive().default(10),
   /** How long a draining gateway or api waits for open streams on SIGTERM. */

@@ -15,5 +15,10 @@ export const chatRunJobSchema = z.object({
   /** The accepting gateway's reply channel: workers publish the run's events there too. */
   replyTo: z.string().nullable().default(null),
   request: chatCompletionRequestSchema,
+  /**
+   * Set when a gateway that ran the run itself hands it to the queue (its provider failed before answering, it
+   * lost Redis, it shut down or died): the first worker attempt is then a continuation, not a fresh start.
+   */
+  handoff: z.boolean().default(false),
 });
 export type ChatRunJob = z.output<typeof chatRunJobSchema>;

@@ -6,3 +6,4 @@ export * from './run-event-hub.js';
 export * from './cancel-signals.js';
 export * from './run-queue.js';
 export * from './run-notifier.js';
+export * from './inline-runs.js';

@@ -14,6 +14,12 @@ export interface RedisKeys {
   replyChannel(instanceId: string): string;
   /** Channel on which gateways and the API ask workers to cancel a run. */
   cancelChannel(): string;
+  /** A run's job (ChatRunJob JSON) while a gateway runs it inline; kept `events_ttl_seconds` after it ends. */
+  runJobData(runId: string): string;
+  /** Leases of the runs gateways run inline (ZSET: run id, expiry in ms); an expired lease is taken over by a worker. */
+  inlineLeases(): string;
+  /** Stream of finished inline runs waiting to be recorded in the database by a worker (consumer group). */
+  runRecords(): string;
   /** BullMQ's own key prefix. */
   bullPrefix(): string;
   /** The BullMQ job hash of a chat run (its job id is the run id): gone once Redis lost its data. */
@@ -32,6 +38,9 @@ export function redisKeys(prefix: string): RedisKeys {
     runChannel: (runId) => `${prefix}:run:${runId}`,
     replyChannel: (instanceId) => `${prefix}:gw:${instanceId}`,
     cancelChannel: () => `${prefix}:cancel`,
+    runJobData: (runId) => `${prefix}:run:${runId}:job`,
+    inlineLeases: () => `${prefix}:inline:leases`,
+    runRecords: () => `${prefix}:records`,
     bullPrefix: () => `${prefix}:bull`,
     runJob: (runId) => `${prefix}:bull:${jobCatalog['run.chat'].queue}:${runId}`,
     socketIoKey: () => `${prefix}:socket.io`,

@@ -9,6 +9,15 @@ export interface RunSubscription {
   unsubscribe(): void;
 }
 
+export interface FollowSubscription extends RunSubscription {
+  /**
+   * Delivers an event of the run that did not come through Redis pub/sub: the gateway's own writer, when it
+   * runs the run itself. Same order and dedup as live messages, so a run handed to a worker mid-way (whose
+   * events then arrive on the reply channel) continues seamlessly.
+   */
+  push(seq: number, event: RunEvent): void;
+}
+
 /** Redis stayed unreachable longer than the hub's grace: the run's events can no longer be followed. */
 export class RedisOutageError extends Error {
   override readonly name = 'RedisOutageError';
@@ -108,10 +117,16 @@ export class RunEventHub {
    * reply channel, subscribed long before the job exists, so nothing can be missed and no catch-up read or
    * per-run SUBSCRIBE is needed. Call it before enqueueing.
    */
-  follow(runId: string, listener: RunEventListener, onError: (error: unknown) => void): RunSubscription {
+  follow(runId: string, listener: RunEventListener, onError: (error: unknown) => void): FollowSubscription {
     const s: Subscriber = { runId, lastSeq: 0, listener, onError, buffer: null, done: false, reply: true };
     this.byRun.set(runId, s);
-    return { unsubscribe: () => this.remove(s) };
+    return {
+      unsubscribe: () => this.remove(s),
+      push: (seq, event) => {
+        if (seq > s.lastSeq + 1) this.catchUp(s);
+        else this.deliver(s, seq, event);
+      },
+    };
   }
 
   subscribe(runId: string, afterSeq: number, listener: RunEventListener, onError: (error: unknown) => void): RunSubscription {
@@ -191,7 +206,7 @@ export class RunEventHub {
   private catchUp(s: Subscriber, checkJob = false): void {
     if (s.done) return;
     s.buffer ??= [];
-    Promise.all([readRunEvents(this.cmd, this.keys, s.runId, s.lastSeq), checkJob ? this.cmd.exists(this.keys.runJob(s.runId)) : 1]).then(
+    Promise.all([readRunEvents(this.cmd, this.keys, s.runId, s.lastSeq), checkJob ? this.cmd.exists(this.keys.runJob(s.runId), this.keys.runJobData(s.runId)) : 1]).then(
       ([events, jobs]) => {
         for (const { seq, event } of events) this.deliver(s, seq, event);
         const buffered = s.buffer ?? [];

@@ -71,9 +71,19 @@ export class RunEventWriter {
     private readonly replyChannel: string | null = null,
     /** After the first token, deltas within this window leave together (config server.stream_coalesce_ms). */
     private readonly coalesceMs = 0,
+    /**
+     * Told of every event once Redis has it, in order: a gateway running the run itself feeds its client from
+     * here, so the client never sees an event a resume or a takeover would not find in the stream.
+     */
+    private readonly onWritten: ((seq: number, event: RunEvent) => void) | null = null,
   ) {
     defineRunEventCommands(redis);
     this.seq = lastSeq;
+  }
+
+  /** Whether a write failed (Redis unreachable, or fenced): nothing more can be appended. */
+  get failed(): boolean {
+    return this.failure !== null;
   }
 
   /** The seq of the last event written to Redis. */
@@ -150,6 +160,7 @@ export class RunEventWriter {
         this.runId,
         ...args,
       );
+      if (this.onWritten) for (let i = 0; i < batch.length; i++) this.onWritten(this.seq + i + 1, batch[i]!);
       this.seq = seq;
     } catch (error) {
       this.failure = /equal or smaller/i.test(String(error)) ? new RunFencedError(this.runId) : error;

@@ -25,14 +25,26 @@ export class RunQueue {
   }
 
   /** The job id is the run id, so a run is enqueued at most once even if a client retries the request. */
-  async enqueueChat(job: ChatRunJob): Promise<void> {
+  async enqueueChat(job: ChatRunJob, delayMs = 0): Promise<void> {
     await this.queue.add('run.chat', job, {
       jobId: job.runId,
+      delay: delayMs,
       attempts: this.config.attempts,
       backoff: { type: 'exponential', delay: jobCatalog['run.chat'].backoffMs },
       removeOnComplete: { age: this.config.events_ttl_seconds, count: 10000 },
       removeOnFail: { age: 7 * 24 * 3600 },
     });
+  }
+
+  /**
+   * The run's request while Redis keeps it (`events_ttl_seconds` after it ended): its BullMQ job, or, for a run a
+   * gateway ran itself, the job it stored.
+   */
+  async findJob(runId: string): Promise<ChatRunJob | null> {
+    const job = await this.queue.getJob(runId);
+    if (job) return job.data;
+    const raw = await this.redis.get(this.keys.runJobData(runId));
+    return raw ? (JSON.parse(raw) as ChatRunJob) : null;
   }
 
   /** The run's job while the queue keeps it (until `events_ttl_seconds` after it completed). */

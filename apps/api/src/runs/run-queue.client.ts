@@ -12,10 +12,10 @@ export class RunQueueClient {
 
   constructor(private readonly config: SwitchboardConfig) {}
 
-  /** The run's job payload while the queue keeps it. */
+  /** The run's job payload while Redis keeps it (queued, or run by a gateway itself). */
   async find(runId: string): Promise<ChatRunJob | null> {
     const { queue } = await this.open();
-    return (await unavailableOnError(queue.getRun(runId)))?.data ?? null;
+    return unavailableOnError(queue.findJob(runId));
   }
 
   /** See RunQueue.cancelQueued: 'cancelled', or the state that prevented it ('active', 'completed', ...). */

@@ -35,9 +35,13 @@ export class RunsService implements OnModuleDestroy {
   }
 
   async get(principal: Principal, id: string): Promise<RunDto> {
-    const row = await this.runs.get(id, ownerScope(principal));
-    if (!row) throw ApiError.notFound('Run', id);
-    return toRunDto(row);
+    const scope = ownerScope(principal);
+    const row = await this.runs.get(id, scope);
+    if (row) return toRunDto(row);
+    // No row yet: a run still queued, or one a gateway runs itself (its row is written when it ends).
+    const job = this.redis?.publish ? await this.queue.find(id).catch(() => null) : null;
+    if (!job || (scope !== undefined && job.apiKeyId !== scope)) throw ApiError.notFound('Run', id);
+    return toRunDto(rowFromJob(job, 'running'));
   }
 
   async cancel(principal: Principal, id: string): Promise<RunDto> {

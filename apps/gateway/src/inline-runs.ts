@@ -1,0 +1,208 @@
+import type { ChatRunJob, RunEvent, SwitchboardConfig } from '@switchboard/contracts';
+import { type InlineRunLedger, type Redis, type RedisKeys, RunEventWriter, RunFencedError, type RunQueue, jobCatalog } from '@switchboard/queue';
+import {
+  callOptions,
+  describeFailure,
+  newRunState,
+  type ProviderRegistry,
+  type RunOutcome,
+  type RunState,
+  type RunTarget,
+  streamModel,
+} from '@switchboard/runs';
+import { ProviderError } from '@switchboard/providers';
+import type { Logger } from 'pino';
+
+/** The abort reason of runs still going when their gateway closes: handed to a worker, not failed. */
+export const GATEWAY_SHUTDOWN = 'gateway shutting down';
+
+/** The run could not be made durable (Redis refused it): nothing was sent, the client gets a 503. */
+export class InlineOpenError extends Error {
+  override readonly name = 'InlineOpenError';
+}
+
+export interface InlineRunsDeps {
+  config: SwitchboardConfig;
+  registry: ProviderRegistry;
+  /** The gateway's command connection (auto-pipelined: many runs' writes share round trips). */
+  redis: Redis;
+  keys: RedisKeys;
+  ledger: InlineRunLedger;
+  runQueue: RunQueue;
+  logger: Logger;
+}
+
+interface InlineRun {
+  job: ChatRunJob;
+  abort: AbortController;
+  done: Promise<void>;
+}
+
+/**
+ * The runs this gateway runs itself (config `server.inline_runs`; see InlineRunLedger for what keeps them
+ * durable). The client is fed from the run's own writer as each write lands in Redis, so what it sees is
+ * exactly what a resume or a takeover finds in the stream. Whatever the gateway cannot finish goes to the
+ * queue with the run's events so far, and a worker continues it:
+ * - the provider failed before answering and attempts are left: a retry, after the queue's backoff;
+ * - Redis failed under the run: once Redis answers again;
+ * - the gateway closes with the run unfinished, or dies: through its lease.
+ */
+export class InlineRuns {
+  private readonly runs = new Map<string, InlineRun>();
+  private readonly renewal: NodeJS.Timeout;
+  private readonly max: number;
+
+  constructor(private readonly deps: InlineRunsDeps) {
+    this.max = deps.config.server.inline_runs;
+    this.renewal = setInterval(() => {
+      if (this.runs.size === 0) return;
+      deps.ledger.renew([...this.runs.keys()]).catch((error: unknown) => deps.logger.warn({ err: error }, 'could not renew inline run leases'));
+    }, Math.max(100, Math.floor(deps.ledger.leaseMs / 3)));
+    this.renewal.unref();
+  }
+
+  get size(): number {
+    return this.runs.size;
+  }
+
+  /** Whether this gateway runs `target` itself now: a plain remote call, with room left. */
+  accepts(target: RunTarget): boolean {
+    if (this.runs.size >= this.max || target.agent || target.pipeline) return false;
+    return this.deps.config.providers.find((p) => p.name === target.provider)?.type === 'openai-compatible';
+  }
+
+  /** Aborts a run this gateway holds; false when it holds none by that id. */
+  cancel(runId: string, reason: string): boolean {
+    const run = this.runs.get(runId);
+    if (!run) return false;
+    run.abort.abort(reason);
+    return true;
+  }
+
+  /**
+   * Starts the run. Resolves once the run is durable (its job and lease are in Redis), with the call to the
+   * provider already under way; `deliver` then gets every event as it is written. Rejects with an
+   * InlineOpenError when Redis refused the job, before anything was delivered.
+   */
+  async start(job: ChatRunJob, target: RunTarget, deliver: (seq: number, event: RunEvent) => void): Promise<void> {
+    const { config, redis, keys, ledger } = this.deps;
+    const abort = new AbortController();
+    // Like a worker's run: a run without a conversation gets its own, named after the run.
+    if (job.conversationId === null && job.externalConversationId === null) job.conversationId = job.runId;
+    const writer = new RunEventWriter(redis, keys, job.runId, 0, config.queue.events_ttl_seconds, null, config.server.stream_coalesce_ms, deliver);
+    // Sent before the start event on the same connection, so Redis has the job before any event of the run.
+    const opened = ledger.open(job).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    const state = newRunState(job.request.model);
+    state.provider = target.provider;
+    state.model = target.model;
+    const run: InlineRun = { job, abort, done: Promise.resolve() };
+    this.runs.set(job.runId, run);
+    run.done = this.execute(run, writer, state, opened).finally(() => this.runs.delete(job.runId));
+    const failure = await opened;
+    if (failure) {
+      abort.abort(failure);
+      this.deps.logger.error({ err: failure, runId: job.runId }, 'could not store an inline run');
+      throw new InlineOpenError('The queue (Redis) is unavailable; try again shortly.', { cause: failure });
+    }
+  }
+
+  /** Stops taking runs; those still going are handed to the queue (through their leases) and waited for. */
+  async close(): Promise<void> {
+    clearInterval(this.renewal);
+    const left = [...this.runs.values()];
+    for (const run of left) run.abort.abort(GATEWAY_SHUTDOWN);
+    await Promise.all(left.map((r) => r.done));
+  }
+
+  private async execute(run: InlineRun, writer: RunEventWriter, state: RunState, opened: Promise<unknown>): Promise<void> {
+    const { job, abort } = run;
+    const { config, registry, ledger, runQueue, logger } = this.deps;
+    const emit = (event: RunEvent): void => writer.append(event);
+    const outcome = (status: RunOutcome['status'], error: string | null): RunOutcome => ({
+      status,
+      provider: state.provider,
+      model: state.model,
+      agentName: null,
+      attempt: 1,
+      text: state.text,
+      toolCalls: state.toolCalls,
+      finishReason: state.finishReason,
+      usage: state.usage,
+      cost: state.cost,
+      mode: 'sync',
+      output: null,
+      error,
+      startedAt: state.startedAt,
+      latencyMs: Date.now() - state.startedAt.getTime(),
+      ttftMs: state.ttftMs,
+    });
+    const close = (o: RunOutcome): Promise<void> =>
+      // If this fails the lease stays: a worker takes the run over, finds it finished, and records it.
+      ledger.close(job.runId, JSON.stringify({ job, outcome: o })).catch((error: unknown) => logger.warn({ err: error, runId: job.runId }, 'could not queue the record of an inline run'));
+    try {
+      emit({ t: 'start', provider: state.provider, model: state.model, attempt: 1 });
+      await streamModel(registry, callOptions(job, abort.signal), '', state, emit);
+      await writer.flush();
+      await close(outcome('succeeded', null));
+    } catch (error) {
+      // It never began (the client was told 503), or a worker took it over meanwhile and owns it now.
+      if ((await opened) || error instanceof RunFencedError) return;
+      if (writer.failed) return this.handOffWhenRedisIsBack(job, error);
+      if (abort.signal.aborted && abort.signal.reason === GATEWAY_SHUTDOWN) {
+        await writer.flush().catch(() => undefined);
+        await ledger.release([job.runId]).catch(() => undefined);
+        logger.info({ runId: job.runId }, 'gateway closing: the run goes to a worker');
+        return;
+      }
+      const cancelled = abort.signal.aborted;
+      if (!cancelled && error instanceof ProviderError && error.details.isRetryable && !state.streamed && config.queue.attempts > 1) {
+        // The provider failed before answering: the queue retries it after its backoff, like any run.
+        logger.warn({ err: error, runId: job.runId }, 'provider failed before answering; the run goes to the queue for a retry');
+        try {
+          await writer.flush();
+          await runQueue.enqueueChat({ ...job, handoff: true }, jobCatalog['run.chat'].backoffMs);
+          await ledger.drop(job.runId);
+          return;
+        } catch (queueError) {
+          logger.error({ err: queueError, runId: job.runId }, 'could not hand the run to the queue');
+        }
+      }
+      const failure = describeFailure(error, cancelled);
+      logger[cancelled ? 'info' : 'error']({ err: cancelled ? undefined : error, runId: job.runId, code: failure.code }, 'run ended without an answer');
+      try {
+        emit({ t: 'error', ...failure });
+        await writer.flush();
+      } catch (writeError) {
+        logger.error({ err: writeError, runId: job.runId }, 'could not write the terminal event');
+        return this.handOffWhenRedisIsBack(job, writeError);
+      }
+      await close(outcome(cancelled ? 'cancelled' : 'failed', failure.message));
+    }
+  }
+
+  /**
+   * Redis failed under the run: its events can no longer be written, so the answer cannot go on here. Once
+   * Redis answers again the run goes to the queue and a worker continues it from the events that landed (the
+   * client's stream, which waits out the outage, follows). Should Redis stay away past the lease, a worker
+   * takes it over through the lease instead.
+   */
+  private async handOffWhenRedisIsBack(job: ChatRunJob, cause: unknown): Promise<void> {
+    const { redis, runQueue, ledger, logger } = this.deps;
+    logger.warn({ err: cause, runId: job.runId }, 'lost Redis during an inline run; it goes to a worker once Redis is back');
+    const deadline = Date.now() + ledger.leaseMs;
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      if (redis.status !== 'ready') continue;
+      try {
+        await runQueue.enqueueChat({ ...job, handoff: true });
+        await ledger.drop(job.runId);
+        return;
+      } catch {
+        // Not back yet.
+      }
+    }
+  }
+}
