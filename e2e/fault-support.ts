@@ -34,21 +34,33 @@ export interface StreamResult {
   times: number[];
   errors: unknown[];
   done: boolean;
+  /** The `id:` of the last event read, for resuming with Last-Event-ID. */
+  lastEventId: string | null;
 }
 
+type StreamOptions = { signal?: AbortSignal; onText?: (text: string, result: StreamResult) => void; model?: string };
+
 /** Streams one chat completion through a gateway and collects what the client sees. */
-export async function streamChat(
-  gatewayUrl: string,
-  key: string,
-  options: { signal?: AbortSignal; onText?: (text: string, result: StreamResult) => void; model?: string } = {},
-): Promise<StreamResult> {
+export async function streamChat(gatewayUrl: string, key: string, options: StreamOptions = {}): Promise<StreamResult> {
   const res = await fetch(`${gatewayUrl}/v1/chat/completions`, {
     method: 'POST',
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
     body: JSON.stringify({ model: options.model ?? 'fake/m1', stream: true, messages: [{ role: 'user', content: `q-${randomUUID()}` }] }),
     signal: options.signal,
   });
-  const result: StreamResult = { runId: res.headers.get('x-run-id'), text: '', times: [], errors: [], done: false };
+  return readStream(res, { runId: res.headers.get('x-run-id'), text: '', times: [], errors: [], done: false, lastEventId: null }, options);
+}
+
+/** Follows a run's events after `lastEventId` (GET /v1/runs/:id/events), adding what it reads to `result`. */
+export async function resumeRun(gatewayUrl: string, key: string, result: StreamResult, options: StreamOptions = {}): Promise<StreamResult> {
+  const res = await fetch(`${gatewayUrl}/v1/runs/${result.runId}/events`, {
+    headers: { authorization: `Bearer ${key}`, ...(result.lastEventId ? { 'last-event-id': result.lastEventId } : {}) },
+    signal: options.signal,
+  });
+  return readStream(res, result, options);
+}
+
+async function readStream(res: Response, result: StreamResult, options: StreamOptions): Promise<StreamResult> {
   if (res.status !== 200 || !res.body) {
     result.errors.push({ status: res.status, body: await res.text() });
     return result;
@@ -62,6 +74,7 @@ export async function streamChat(
       const event = buffer.slice(0, end);
       buffer = buffer.slice(end + 2);
       for (const line of event.split('\n')) {
+        if (line.startsWith('id: ')) result.lastEventId = line.slice(4);
         if (!line.startsWith('data: ')) continue;
         const data = line.slice(6);
         if (data === '[DONE]') {

@@ -124,7 +124,7 @@ beforeAll(async () => {
   const config = path.join(dir, 'redis.yaml');
   writeFileSync(
     config,
-    `server: { host: 127.0.0.1, gateway_port: 0, api_port: 0, worker_port: 0, heartbeat_ms: 1000, redis_outage_grace_ms: ${GRACE_MS} }
+    `server: { host: 127.0.0.1, inline_runs: 0, gateway_port: 0, api_port: 0, worker_port: 0, heartbeat_ms: 1000, redis_outage_grace_ms: ${GRACE_MS} }
 redis: { url: redis://127.0.0.1:${port}, prefix: ${prefix} }
 auth: { api_key: ${KEY} }
 providers:

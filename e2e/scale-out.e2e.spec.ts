@@ -30,7 +30,7 @@ beforeAll(async () => {
   const config = path.join(dir, 'scale.yaml');
   writeFileSync(
     config,
-    `server: { host: 127.0.0.1, gateway_port: 0, api_port: 0, worker_port: 0 }
+    `server: { host: 127.0.0.1, inline_runs: 0, gateway_port: 0, api_port: 0, worker_port: 0 }
 redis: { url: redis://127.0.0.1:6379, prefix: ${prefix} }
 auth: { api_key: ${KEY} }
 providers:

@@ -51,7 +51,7 @@ beforeAll(async () => {
   const config = path.join(dir, 'fault.yaml');
   writeFileSync(
     config,
-    `server: { host: 127.0.0.1, gateway_port: 0, api_port: 0, worker_port: 0, shutdown_grace_ms: 6000, heartbeat_ms: 1000 }
+    `server: { host: 127.0.0.1, inline_runs: 0, gateway_port: 0, api_port: 0, worker_port: 0, shutdown_grace_ms: 6000, heartbeat_ms: 1000 }
 redis: { url: redis://127.0.0.1:6379, prefix: ${prefix} }
 auth: { api_key: ${KEY} }
 providers:
