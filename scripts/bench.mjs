@@ -5,7 +5,8 @@
 //   split       `switchboard start gateway` + `switchboard start worker` as two processes on PostgreSQL
 //               (the scale-out shape, using both cores); skipped with a note when PostgreSQL is not reachable
 //   proxy       for reference, a stateless Node proxy (scripts/bench/proxy.mjs): no queue, no records, no event log
-// BENCH_SHAPES (comma-separated, default all three) picks shapes, for iterating on one.
+// BENCH_SHAPES (comma-separated, default all three) picks shapes, for iterating on one. BENCH_NODE_ARGS adds Node
+// flags to the Switchboard processes, to profile them: BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,8 +29,10 @@ const SHAPES = (process.env.BENCH_SHAPES ?? 'all-in-one,split,proxy').split(',')
 
 const percentile = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
 function startProcess(args, env, ready) {
-  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args[0].endsWith('cli/dist/main.js') ? [...NODE_ARGS, ...args] : args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   return new Promise((resolve, reject) => {
     child.stdout.on('data', (d) => {

@@ -66,6 +66,7 @@ const CORS_HEADERS = {
 
 interface OpenStream {
   res: ServerResponse;
+  runId: string;
   lastWrite: number;
 }
 
@@ -121,6 +122,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const now = Date.now();
     for (const s of openStreams) {
       if (now - s.lastWrite >= heartbeatMs) {
+        startSse(s.res, s.runId, false);
         s.res.write(': ping\n\n');
         s.lastWrite = now;
       }
@@ -176,7 +178,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     renderer: ChunkRenderer,
     onClientGone: () => void,
   ): RunSubscription => {
-    const stream: OpenStream = { res, lastWrite: Date.now() };
+    const stream: OpenStream = { res, runId, lastWrite: Date.now() };
     openStreams.add(stream);
     metrics.openStreams.inc();
     let finished = false;
@@ -193,7 +195,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     };
     const onEvent = (seq: number, event: RunEvent): void => {
       const text = renderer.render(seq, event);
-      startSse(res, runId);
+      // The head leaves with the first text (one socket write); an event with none (`start`) leaves it waiting.
+      startSse(res, runId, false);
       if (text) {
         // Events that arrive together (one read from Redis) leave in one socket write.
         if (!corked) {
@@ -271,7 +274,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         subscription.unsubscribe();
         throw error;
       }
-      startSse(res, runId);
+      // A queued run may wait for a worker: its client gets the head (and X-Run-Id) now. A run this gateway runs
+      // sends it with its first text, one socket write fewer (the heartbeat sends it if the provider is slow).
+      if (!target) startSse(res, runId);
       return;
     }
     await new Promise<void>((resolve, reject) => {
@@ -443,11 +448,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
 }
 
-/** Sends the SSE response head once, whichever comes first: the enqueue's reply or the run's first event. */
-function startSse(res: ServerResponse, runId: string): void {
+/**
+ * Sets the SSE response head once, whichever comes first: the enqueue's reply, the run's first event or a
+ * heartbeat. `flush` sends it at once; otherwise it leaves with the write that follows.
+ */
+function startSse(res: ServerResponse, runId: string, flush = true): void {
   if (res.headersSent) return;
   res.writeHead(200, { ...SSE_HEADERS, ...CORS_HEADERS, 'X-Run-Id': runId });
-  res.flushHeaders();
+  if (flush) res.flushHeaders();
 }
 
 const SHUTTING_DOWN = new OpenAIError(503, 'This gateway is shutting down; send the request again to reach another one.', 'service_unavailable', 'shutting_down', null, 1);

@@ -17,6 +17,28 @@ import type { RedisKeys } from './keys.js';
  *   and drops the lease in one transaction; workers read the stream as a consumer group (RunRecordStream) and
  *   acknowledge an entry once the recorder has it, and entries a dead worker had read are claimed by another.
  */
+/** KEYS: job, leases. ARGV: job JSON, lease expiry (ms), run id. */
+const OPEN_SCRIPT = `
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+return 1
+`;
+
+/** KEYS: records, leases, job. ARGV: records max length, record JSON, run id, job TTL (s). */
+const CLOSE_SCRIPT = `
+redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'r', ARGV[2])
+redis.call('ZREM', KEYS[2], ARGV[3])
+redis.call('EXPIRE', KEYS[3], ARGV[4])
+return 1
+`;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    sbInlineOpen(jobKey: string, leasesKey: string, job: string, until: number, runId: string): Promise<number> & Context;
+    sbInlineClose(recordsKey: string, leasesKey: string, jobKey: string, maxLen: number, record: string, runId: string, ttl: number): Promise<number> & Context;
+  }
+}
+
 export class InlineRunLedger {
   constructor(
     private readonly redis: Redis,
@@ -25,16 +47,18 @@ export class InlineRunLedger {
     readonly leaseMs: number,
     /** Seconds the job stays readable after the run ended (config queue.events_ttl_seconds), for resuming. */
     private readonly ttlSeconds: number,
-  ) {}
+  ) {
+    // Scripts rather than MULTI: one command each, so on an auto-pipelined connection many runs' opens and
+    // closes share a socket write (a MULTI is a pipeline of its own, and socket writes are the gateway's main cost).
+    if (typeof (redis as unknown as Record<string, unknown>).sbInlineOpen !== 'function') {
+      redis.defineCommand('sbInlineOpen', { numberOfKeys: 2, lua: OPEN_SCRIPT });
+      redis.defineCommand('sbInlineClose', { numberOfKeys: 3, lua: CLOSE_SCRIPT });
+    }
+  }
 
   /** Stores the job and takes its lease. */
   async open(job: ChatRunJob): Promise<void> {
-    await this.redis
-      .multi()
-      .set(this.keys.runJobData(job.runId), JSON.stringify(job))
-      .zadd(this.keys.inlineLeases(), Date.now() + this.leaseMs, job.runId)
-      .exec()
-      .then(execResult);
+    await this.redis.sbInlineOpen(this.keys.runJobData(job.runId), this.keys.inlineLeases(), JSON.stringify(job), Date.now() + this.leaseMs, job.runId);
   }
 
   /** Extends the leases of runs still in progress (ZADD XX: a lease a worker claimed meanwhile stays claimed). */
@@ -48,13 +72,7 @@ export class InlineRunLedger {
 
   /** The run ended and its events are written: queue its record, drop the lease, let the job expire. */
   async close(runId: string, record: string): Promise<void> {
-    await this.redis
-      .multi()
-      .xadd(this.keys.runRecords(), 'MAXLEN', '~', RECORDS_MAX, '*', 'r', record)
-      .zrem(this.keys.inlineLeases(), runId)
-      .expire(this.keys.runJobData(runId), this.ttlSeconds)
-      .exec()
-      .then(execResult);
+    await this.redis.sbInlineClose(this.keys.runRecords(), this.keys.inlineLeases(), this.keys.runJobData(runId), RECORDS_MAX, record, runId, this.ttlSeconds);
   }
 
   /** The run went to the queue (a BullMQ job now owns it): drop the lease, keep the job readable a while. */
