@@ -6,6 +6,12 @@ import type { RunRecorder } from './run-recorder.js';
 
 /** Most records one read takes; the recorder writes them in transactions of its own batch size. */
 const READ_COUNT = 256;
+/**
+ * After a read that did not fill a batch, wait this long before the next: records pile up meanwhile, and one
+ * transaction of many runs costs the database far less per run than many small ones. Nobody waits on a record
+ * (the client had its answer), so this only delays when a finished run shows up in the database.
+ */
+const LINGER_MS = 100;
 /** A record another worker read and did not acknowledge for this long is taken over (that worker died). */
 const CLAIM_IDLE_MS = 60_000;
 
@@ -51,6 +57,7 @@ export class RecordIntake {
         if (!entries.length) continue;
         await Promise.all(entries.map((e) => this.record(e)));
         await this.stream.ack(entries.map((e) => e.id));
+        if (entries.length < READ_COUNT) await new Promise((r) => setTimeout(r, LINGER_MS));
       } catch (error) {
         if (!this.running) break;
         if (/NOGROUP/.test(String(error))) await this.stream.ensureGroup().catch(() => undefined); // Redis lost its data
