@@ -1,5 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { keepAliveAgents } from './stream-post.js';
 
 /**
  * A `fetch` for the provider hot path, on node:http with keep-alive agents. Global fetch (undici) builds a
@@ -9,10 +10,10 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
  * It covers what the openai SDK uses: method, headers, a string or bytes body, an abort signal.
  */
 export function createNodeHttpFetch(options: { maxSockets?: number } = {}): typeof globalThis.fetch {
-  const agents = {
-    'http:': new HttpAgent({ keepAlive: true, maxSockets: options.maxSockets ?? 256 }),
-    'https:': new HttpsAgent({ keepAlive: true, maxSockets: options.maxSockets ?? 256 }),
-  };
+  const agents =
+    options.maxSockets === undefined
+      ? keepAliveAgents
+      : { 'http:': new HttpAgent({ keepAlive: true, maxSockets: options.maxSockets }), 'https:': new HttpsAgent({ keepAlive: true, maxSockets: options.maxSockets }) };
   return (async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
     const url = typeof input === 'string' ? new URL(input) : input instanceof URL ? input : new URL(input.url);
     const signal = init.signal ?? undefined;

@@ -1,7 +1,8 @@
-import OpenAI from 'openai';
+import OpenAI, { APIConnectionError, APIError } from 'openai';
 import type { OpenAICompatibleProviderConfig } from '@switchboard/contracts';
 import { ProviderError, type CallOptions, type GenerateResult, type LanguageModel, type StreamResult } from '../language-model.js';
 import { createNodeHttpFetch } from '../http/node-http-fetch.js';
+import { headersOf, postForStream, readText, type StreamEndpoint } from '../http/stream-post.js';
 import { CallControl } from '../call-control.js';
 import { toProviderError, type ErrorContext } from './error-mapping.js';
 import { resolveEndpoint, type ResolvedEndpoint } from './presets.js';
@@ -22,6 +23,8 @@ let defaultFetch: typeof globalThis.fetch | undefined;
 interface ProviderClient {
   client: OpenAI;
   endpoint: ResolvedEndpoint;
+  /** Streamed calls go here directly (see doStream); null when a custom fetch was given, which the SDK uses. */
+  stream: StreamEndpoint | null;
 }
 
 /** One SDK client per provider config object: models of one provider share its connection pool. */
@@ -45,7 +48,19 @@ function createClient(config: OpenAICompatibleProviderConfig, deps: OpenAICompat
     logLevel: 'off',
     fetch: deps.fetch ?? (defaultFetch ??= createNodeHttpFetch()),
   });
-  return { client, endpoint };
+  const stream: StreamEndpoint | null = deps.fetch
+    ? null
+    : {
+        url: new URL(`${endpoint.baseURL}/chat/completions`),
+        headers: {
+          ...config.headers,
+          'content-type': 'application/json',
+          accept: 'text/event-stream',
+          authorization: `Bearer ${endpoint.apiKey}`,
+          'user-agent': 'switchboard',
+        },
+      };
+  return { client, endpoint, stream };
 }
 
 function providerClient(config: OpenAICompatibleProviderConfig, deps: OpenAICompatibleDeps): ProviderClient {
@@ -74,6 +89,7 @@ export class OpenAICompatibleLanguageModel implements LanguageModel {
 
   async doStream(options: CallOptions): Promise<StreamResult> {
     const call = this.startCall(options, this.config.first_token_timeout_ms);
+    if (this.shared.stream) return this.streamDirect(this.shared.stream, options, call);
     try {
       // The SDK sends the request and maps HTTP errors; the body is parsed by our decoder, which costs a
       // fraction of the SDK's per-chunk work on this hot path.
@@ -85,6 +101,28 @@ export class OpenAICompatibleLanguageModel implements LanguageModel {
     } catch (error) {
       call.end();
       throw toProviderError(error, call, this.errorContext);
+    }
+  }
+
+  /**
+   * A streamed call without the SDK's request machinery, which cost ~0.9 ms of CPU per call here (headers,
+   * options, fetch objects; npm run bench), more than the rest of the gateway's work on a run. Same request
+   * body (toChatParams), and an error answer becomes the very error the SDK would throw (APIError.generate), so
+   * the error mapping, retryability and Retry-After are those of the SDK path.
+   */
+  private async streamDirect(endpoint: StreamEndpoint, options: CallOptions, call: CallControl): Promise<StreamResult> {
+    try {
+      const res = await postForStream(endpoint, JSON.stringify(toChatParams(this.modelId, options, true)), call.signal);
+      const status = res.statusCode ?? 500;
+      if (status < 200 || status > 299) {
+        const text = await readText(res);
+        const json = safeJson(text);
+        throw APIError.generate(status, json, json === undefined ? text : undefined, headersOf(res));
+      }
+      return { stream: toStreamParts(res, call, this.errorContext) };
+    } catch (error) {
+      call.end();
+      throw toProviderError(error instanceof APIError ? error : new APIConnectionError({ cause: error as Error }), call, this.errorContext);
     }
   }
 
@@ -120,4 +158,13 @@ export function createOpenAICompatibleModel(
   deps: OpenAICompatibleDeps = {},
 ): LanguageModel {
   return new OpenAICompatibleLanguageModel(providerConfig, modelId, providerClient(providerConfig, deps));
+}
+
+function safeJson(text: string): object | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
