@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type FakeRequest, type FakeUpstream, getFreePort, startFakeUpstream } from '@switchboard/testing';
+import { Redis } from 'ioredis';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { activeRuns, ANSWER, continuingReply, createTestDatabase, type StreamResult, streamChat, waitUntil } from './fault-support.js';
@@ -25,6 +26,7 @@ let upstream: FakeUpstream;
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 const procs: PlatformProcess[] = [];
 let gatewayUrl: string;
+let inlineGatewayUrl: string;
 
 const log = (line: string): void => void process.stdout.write(`[fault] ${line}\n`);
 
@@ -60,10 +62,10 @@ interface Ended {
 }
 
 /** `n` slow streams, resolved once each has its first words (so all are mid-answer); then `ended` per stream. */
-async function openStreams(n: number, abort: AbortSignal): Promise<Promise<Ended>[]> {
+async function openStreams(n: number, abort: AbortSignal, url = gatewayUrl): Promise<Promise<Ended>[]> {
   let started = 0;
   const streams = Array.from({ length: n }, () =>
-    streamChat(gatewayUrl, KEY, {
+    streamChat(url, KEY, {
       model: 'fake/slow',
       signal: abort,
       onText: (_t, r) => {
@@ -137,6 +139,12 @@ queue: { concurrency: 16, lock_ms: 2000, stalled_interval_ms: 1000 }
   const env = { SWITCHBOARD_CONFIG: config, DATABASE_URL: db.url };
   for (const app of ['worker', 'gateway']) procs.push(await startPlatformProcess({ configYaml: null, app, env, prefix, dir }));
   gatewayUrl = procs[1]!.urls.gateway!;
+  // A gateway that runs plain calls itself (server.inline_runs), on the same Redis, worker and database.
+  const inlineConfig = path.join(dir, 'redis-inline.yaml');
+  writeFileSync(inlineConfig, readFileSync(config, 'utf8').replace('inline_runs: 0', 'inline_runs: 64'));
+  const inline = await startPlatformProcess({ configYaml: null, app: 'gateway', env: { ...env, SWITCHBOARD_CONFIG: inlineConfig }, prefix, dir });
+  procs.push(inline);
+  inlineGatewayUrl = inline.urls.gateway!;
 }, 120000);
 
 afterAll(async () => {
@@ -230,5 +238,52 @@ describe('Redis outage', () => {
     const { readyMs, answeredMs } = await waitForRecovery(Date.now());
     expect(readyMs).toBeLessThan(5000);
     expect(answeredMs).toBeLessThan(10000);
+  }, 90000);
+
+  it('runs a gateway runs itself, when its Redis connections drop: every client gets the whole answer (a run whose writes failed goes to a worker, which continues it from its events)', async () => {
+    const abortLoad = new AbortController();
+    const streams = await openStreams(10, abortLoad.signal, inlineGatewayUrl);
+    expect(await activeRuns(procs[0]!.urls.worker!)).toBe(0); // the gateway runs them, not the worker
+    const admin = new Redis(`redis://127.0.0.1:${port}`);
+    const list = (await admin.client('LIST')) as string;
+    const gatewayConnections = list.split('\n').filter((l) => /name=switchboard:gateway/.test(l)).map((l) => /addr=(\S+)/.exec(l)![1]!);
+    const droppedAt = Date.now();
+    // The connections go, and for 500 ms Redis answers no one (data kept): the gateway's writes fail meanwhile.
+    const drop = admin.multi();
+    for (const addr of gatewayConnections) drop.client('KILL', addr);
+    await drop.client('PAUSE', 500, 'ALL').exec();
+    admin.disconnect();
+    const hang = setTimeout(() => abortLoad.abort(), 20000);
+    const ended = await Promise.all(streams);
+    clearTimeout(hang);
+    const summary = summarise(ended, droppedAt);
+    const ids = ended.map((e) => e.result!.runId);
+    await waitUntil(async () => (await db.query(`SELECT id FROM "Run" WHERE id = ANY($1)`, [ids])).length === 10, 5000);
+    const attempts = await db.query<{ attempt: number }>(`SELECT attempt FROM "Run" WHERE id = ANY($1)`, [ids]);
+    const handedOver = attempts.filter((r) => r.attempt > 1).length;
+    log(
+      `inline runs: ${gatewayConnections.length} gateway Redis connections killed mid-answer -> ${summary.complete} of ${ended.length} streams completed whole ` +
+        `(${handedOver} continued by the worker), the last ${summary.slowestMs} ms after the drop`,
+    );
+    expect(summary.complete).toBe(10);
+    expect(attempts).toHaveLength(10);
+    expect(handedOver).toBeGreaterThan(0);
+  }, 60000);
+
+  it('runs a gateway runs itself, when Redis restarts without its data: every client is told run_lost, none hangs, and the gateway answers again', async () => {
+    const abortLoad = new AbortController();
+    const streams = await openStreams(10, abortLoad.signal, inlineGatewayUrl);
+    const stoppedAt = await stopRedis();
+    await startRedis();
+    const hang = setTimeout(() => abortLoad.abort(), 20000);
+    const ended = await Promise.all(streams);
+    clearTimeout(hang);
+    const summary = summarise(ended, stoppedAt);
+    log(`inline runs: Redis restarted without data -> streams ended ${JSON.stringify(summary.codes)}, the last ${summary.slowestMs} ms after the stop`);
+    expect(summary.codes).toEqual({ run_lost: 10 });
+    expect(summary.slowestMs).toBeLessThan(3000 + GRACE_MS + 1500);
+    let answered = false;
+    await waitUntil(async () => (answered = (await streamChat(inlineGatewayUrl, KEY).catch(() => null))?.text === ANSWER), 20000, 100);
+    expect(answered).toBe(true);
   }, 90000);
 });

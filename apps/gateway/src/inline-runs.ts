@@ -150,7 +150,10 @@ export class InlineRuns {
     } catch (error) {
       // It never began (the client was told 503), or a worker took it over meanwhile and owns it now.
       if ((await opened) || error instanceof RunFencedError) return;
-      if (writer.failed) return this.handOffWhenRedisIsBack(job, error);
+      if (writer.failed) {
+        abort.abort(error); // stop the provider call: its answer can no longer be written
+        return this.handOffWhenRedisIsBack(job, error);
+      }
       if (abort.signal.aborted && abort.signal.reason === GATEWAY_SHUTDOWN) {
         await writer.flush().catch(() => undefined);
         await ledger.release([job.runId]).catch(() => undefined);
@@ -190,13 +193,19 @@ export class InlineRuns {
    * takes it over through the lease instead.
    */
   private async handOffWhenRedisIsBack(job: ChatRunJob, cause: unknown): Promise<void> {
-    const { redis, runQueue, ledger, logger } = this.deps;
+    const { redis, keys, runQueue, ledger, logger } = this.deps;
     logger.warn({ err: cause, runId: job.runId }, 'lost Redis during an inline run; it goes to a worker once Redis is back');
     const deadline = Date.now() + ledger.leaseMs;
     while (Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 100));
       if (redis.status !== 'ready') continue;
       try {
+        // A Redis that came back without its data lost the run's events: a worker could only start it over
+        // under ids its client has already seen. Its client is told `run_lost` (RunEventHub) instead.
+        if ((await redis.exists(keys.runJobData(job.runId))) === 0) {
+          logger.warn({ runId: job.runId }, 'Redis came back without this inline run; it is lost');
+          return;
+        }
         await runQueue.enqueueChat({ ...job, handoff: true });
         await ledger.drop(job.runId);
         return;
