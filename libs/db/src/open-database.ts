@@ -8,6 +8,7 @@ import { type DatabaseTarget, parseDatabaseUrl, unavailable } from './database-u
 import { DbError } from './errors.js';
 import { applyMigrations, type MigrateOptions } from './migrate.js';
 import { lockPgliteDir } from './pglite-lock.js';
+import { PGliteThread } from './pglite-thread/threaded-adapter.js';
 import { type AdapterFactory, createPrismaClient, type PrismaDb } from './prisma-client.js';
 import type { CompletedRunRecord, Database, DatabaseKind } from './repositories.js';
 import { PrismaAgentsRepository } from './repositories/agents.repository.js';
@@ -27,6 +28,11 @@ export interface OpenDatabaseOptions extends Pick<MigrateOptions, 'migrationsDir
   migrate?: boolean;
   /** Connections in the pool for PostgreSQL and MySQL (default 10). */
   poolSize?: number;
+  /**
+   * Embedded PGlite only: run it in a thread of its own (PGliteThread), so its SQL runs on another core and never
+   * stalls this thread's event loop. For a process that serves traffic (`switchboard start`); default false.
+   */
+  pgliteThread?: boolean;
 }
 
 /**
@@ -41,6 +47,7 @@ export async function openDatabase(url: string | undefined, options: OpenDatabas
   const target = parseDatabaseUrl(url, options);
   const migrateNow = options.migrate !== false;
 
+  if (target.kind === 'pglite' && options.pgliteThread) return openThreadedPglite(target, options);
   if (target.kind === 'pglite') {
     let embedded: PGlite;
     let unlock: () => void = () => undefined;
@@ -95,6 +102,34 @@ export async function openDatabase(url: string | undefined, options: OpenDatabas
   if (!mariadbUrl.searchParams.has('connectionLimit')) mariadbUrl.searchParams.set('connectionLimit', String(poolSize));
   const prisma = await connectPrisma('mysql', new PrismaMariaDb(mariadbUrl.toString()), target);
   return new PrismaDatabase('mysql', prisma, target, async () => undefined);
+}
+
+async function openThreadedPglite(target: DatabaseTarget & { kind: 'pglite' }, options: OpenDatabaseOptions): Promise<Database> {
+  let unlock: () => void = () => undefined;
+  let thread: PGliteThread;
+  try {
+    if (target.dataDir) {
+      mkdirSync(target.dataDir, { recursive: true });
+      unlock = lockPgliteDir(target.dataDir);
+    }
+    thread = await PGliteThread.start({ target, migrate: options.migrate !== false, migrationsDir: options.migrationsDir, lockTimeoutMs: options.lockTimeoutMs });
+  } catch (error) {
+    unlock();
+    throw error instanceof DbError ? error : unavailable(target, error);
+  }
+  const release = async () => {
+    try {
+      await thread.close();
+    } finally {
+      unlock();
+    }
+  };
+  try {
+    return new PrismaDatabase('pglite', await createPrismaClient('pglite', thread.factory()), target, release);
+  } catch (error) {
+    await release().catch(() => undefined);
+    throw error;
+  }
 }
 
 async function connectPrisma(kind: DatabaseKind, adapter: AdapterFactory, target: DatabaseTarget): Promise<PrismaDb> {

@@ -7,7 +7,8 @@ import pg from 'pg';
  * shared servers (other suites run at the same time) and drops it at the end. A server that is down FAILS the
  * suite with the command that starts it: a skipped suite would read as a passing one.
  */
-export type BackendName = 'pglite' | 'postgresql' | 'mysql';
+/** `pglite-thread`: embedded PGlite in a thread of its own (openDatabase `pgliteThread`), as `switchboard start` runs it. */
+export type BackendName = 'pglite' | 'pglite-thread' | 'postgresql' | 'mysql';
 
 export interface TestDatabase {
   backend: BackendName;
@@ -42,6 +43,7 @@ export function randomDatabaseName(): string {
 export async function createTestDatabase(backend: BackendName): Promise<TestDatabase> {
   switch (backend) {
     case 'pglite':
+    case 'pglite-thread':
       return { backend, url: 'memory://', drop: async () => undefined };
     case 'postgresql': {
       const name = randomDatabaseName();

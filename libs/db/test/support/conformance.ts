@@ -28,7 +28,7 @@ export function repositoryConformance(backend: BackendName): void {
 
     beforeAll(async () => {
       testDb = await createTestDatabase(backend);
-      db = await openDatabase(testDb.url);
+      db = await openDatabase(testDb.url, { pgliteThread: backend === 'pglite-thread' });
     }, 60_000);
 
     afterAll(async () => {
@@ -58,7 +58,7 @@ export function repositoryConformance(backend: BackendName): void {
     }
 
     it('reports its kind and answers ping', async () => {
-      expect(db.kind).toBe(backend === 'pglite' ? 'pglite' : backend);
+      expect(db.kind).toBe(backend === 'pglite-thread' ? 'pglite' : backend);
       await expect(db.ping()).resolves.toBeUndefined();
     });
 
