@@ -78,10 +78,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // BullMQ defines dozens of Lua commands on its connection, and ioredis copies all of them into every
   // auto-pipeline it builds (one per event-loop turn): the queue gets a connection without auto-pipelining.
   const queueConnection = createRedis(config.redis.url, 'gateway-queue', { enableAutoPipelining: false });
-  await Promise.all([cmd, sub, queueConnection].map((c) => connectRedis(c, config.redis.url)));
+  // Each inline run's first content is written here, at once (see RunEventWriter `urgent`).
+  const urgent = createRedis(config.redis.url, 'gateway-urgent', { enableAutoPipelining: false });
+  await Promise.all([cmd, sub, queueConnection, urgent].map((c) => connectRedis(c, config.redis.url)));
   // Once connected, commands fail fast while Redis is away: the gateway answers 503 instead of hanging.
   cmd.options.enableOfflineQueue = false;
   queueConnection.options.enableOfflineQueue = false;
+  urgent.options.enableOfflineQueue = false;
 
   const hub = new RunEventHub(sub, cmd, keys, newId(), { outageGraceMs: config.server.redis_outage_grace_ms });
   await hub.start();
@@ -91,6 +94,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     config,
     registry,
     redis: cmd,
+    urgent,
     keys,
     ledger: new InlineRunLedger(cmd, keys, config.queue.lock_ms, config.queue.events_ttl_seconds),
     runQueue,
@@ -444,6 +448,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       cmd.disconnect();
       sub.disconnect();
       queueConnection.disconnect();
+      urgent.disconnect();
     },
   };
 }

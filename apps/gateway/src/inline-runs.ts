@@ -26,6 +26,8 @@ export interface InlineRunsDeps {
   registry: ProviderRegistry;
   /** The gateway's command connection (auto-pipelined: many runs' writes share round trips). */
   redis: Redis;
+  /** A connection without auto-pipelining, for each run's first content (time to first token). */
+  urgent: Redis;
   keys: RedisKeys;
   ledger: InlineRunLedger;
   runQueue: RunQueue;
@@ -85,22 +87,25 @@ export class InlineRuns {
    * InlineOpenError when Redis refused the job, before anything was delivered.
    */
   async start(job: ChatRunJob, target: RunTarget, deliver: (seq: number, event: RunEvent) => void): Promise<void> {
-    const { config, redis, keys, ledger } = this.deps;
+    const { config, redis, urgent, keys, ledger } = this.deps;
     const abort = new AbortController();
     // Like a worker's run: a run without a conversation gets its own, named after the run.
     if (job.conversationId === null && job.externalConversationId === null) job.conversationId = job.runId;
-    const writer = new RunEventWriter(redis, keys, job.runId, 0, config.queue.events_ttl_seconds, null, config.server.stream_coalesce_ms, deliver);
-    // Sent before the start event on the same connection, so Redis has the job before any event of the run.
-    const opened = ledger.open(job).then(
-      () => null,
-      (error: unknown) => error,
-    );
+    const writer = new RunEventWriter(redis, keys, job.runId, 0, config.queue.events_ttl_seconds, null, config.server.stream_coalesce_ms, deliver, urgent);
     const state = newRunState(job.request.model);
     state.provider = target.provider;
     state.model = target.model;
     const run: InlineRun = { job, abort, done: Promise.resolve() };
     this.runs.set(job.runId, run);
+    let open!: (result: unknown) => void;
+    const opened = new Promise<unknown>((resolve) => (open = resolve));
+    // The provider call goes out first (execute runs up to sending it), then the job and lease: both reach
+    // Redis in the same pipelined write as the run's start event, well before the first content can.
     run.done = this.execute(run, writer, state, opened).finally(() => this.runs.delete(job.runId));
+    ledger.open(job).then(
+      () => open(null),
+      (error: unknown) => open(error),
+    );
     const failure = await opened;
     if (failure) {
       abort.abort(failure);

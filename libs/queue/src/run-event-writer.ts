@@ -76,8 +76,16 @@ export class RunEventWriter {
      * here, so the client never sees an event a resume or a takeover would not find in the stream.
      */
     private readonly onWritten: ((seq: number, event: RunEvent) => void) | null = null,
+    /**
+     * A connection without auto-pipelining for the write that carries the first content: it leaves at once
+     * rather than after the event loop's turn (on an auto-pipelined connection a command waits for setImmediate,
+     * behind the rest of the upstream's chunk), which is time to first token. Writes never overlap (one in
+     * flight at a time), so two connections cannot reorder them.
+     */
+    private readonly urgent: Redis | null = null,
   ) {
     defineRunEventCommands(redis);
+    if (urgent) defineRunEventCommands(urgent);
     this.seq = lastSeq;
   }
 
@@ -147,12 +155,14 @@ export class RunEventWriter {
     this.pending = [];
     const args: string[] = [];
     let seq = this.seq;
+    const firstContent = !this.contentSent;
     for (const event of batch) {
       args.push(String(++seq), JSON.stringify(event));
       if (event.t === 'text' || event.t === 'tool' || event.t === 'reasoning') this.contentSent = true;
     }
+    const redis = firstContent && this.contentSent && this.urgent ? this.urgent : this.redis;
     try {
-      await this.redis.sbAppendRunEvents(
+      await redis.sbAppendRunEvents(
         this.keys.runEvents(this.runId),
         this.keys.runChannel(this.runId),
         this.ended || this.backgrounded ? this.ttlSeconds : 0,
