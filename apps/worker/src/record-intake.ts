@@ -2,7 +2,7 @@ import type { ChatRunJob } from '@switchboard/contracts';
 import type { Redis, RunRecordEntry, RunRecordStream } from '@switchboard/queue';
 import type { RunOutcome } from '@switchboard/runs';
 import type { Logger } from 'pino';
-import type { RunRecorder } from './run-recorder.js';
+import { RecordGivenUpError, type RunRecorder } from './run-recorder.js';
 
 /** Most records one read takes; the recorder writes them in transactions of its own batch size. */
 const READ_COUNT = 256;
@@ -17,9 +17,11 @@ const CLAIM_IDLE_MS = 60_000;
 
 /**
  * Writes the records of the runs gateways ran themselves (InlineRunLedger.close) into the database, through
- * the same RunRecorder as the worker's own runs: many per transaction under load, held in memory while the
- * database is down. An entry is acknowledged once the recorder has it; a record the database refuses is
- * logged and acknowledged (retrying it forever would block nothing but fill the log).
+ * the same RunRecorder as the worker's own runs: many per transaction under load. An entry is acknowledged
+ * once it is written, so while the database is down the records wait in Redis (not in this process's memory)
+ * and a worker that dies leaves its unacknowledged entries to another. A record the database refuses is
+ * logged and acknowledged (retrying it forever would only fill the log); one given up after the recorder's
+ * hold time stays unacknowledged, and is claimed and tried again later.
  */
 export class RecordIntake {
   private running = true;
@@ -55,8 +57,8 @@ export class RecordIntake {
         }
         if (!entries.length) entries = await this.stream.read(READ_COUNT, 1000);
         if (!entries.length) continue;
-        await Promise.all(entries.map((e) => this.record(e)));
-        await this.stream.ack(entries.map((e) => e.id));
+        const recorded = await Promise.all(entries.map((e) => this.record(e)));
+        await this.stream.ack(entries.filter((_, i) => recorded[i]).map((e) => e.id));
         if (entries.length < READ_COUNT) await new Promise((r) => setTimeout(r, LINGER_MS));
       } catch (error) {
         if (!this.running) break;
@@ -66,12 +68,22 @@ export class RecordIntake {
     }
   }
 
-  private async record(entry: RunRecordEntry): Promise<void> {
+  /** Whether the entry is done with (written, or refused for good); false leaves it in the stream. */
+  private async record(entry: RunRecordEntry): Promise<boolean> {
+    let parsed: { job: ChatRunJob; outcome: RunOutcome & { startedAt: string } };
     try {
-      const { job, outcome } = JSON.parse(entry.record) as { job: ChatRunJob; outcome: RunOutcome & { startedAt: string } };
-      await this.recorder?.record(job, { ...outcome, startedAt: new Date(outcome.startedAt) });
+      parsed = JSON.parse(entry.record) as typeof parsed;
     } catch (error) {
-      this.logger.error({ err: error, entry: entry.id }, 'could not record a run a gateway ran');
+      this.logger.error({ err: error, entry: entry.id }, 'unreadable record of a run a gateway ran');
+      return true;
+    }
+    try {
+      await this.recorder?.record(parsed.job, { ...parsed.outcome, startedAt: new Date(parsed.outcome.startedAt) }, { durable: true });
+      return true;
+    } catch (error) {
+      if (error instanceof RecordGivenUpError) return false;
+      this.logger.error({ err: error, runId: parsed.job.runId }, 'could not record a run a gateway ran');
+      return true;
     }
   }
 

@@ -11,8 +11,10 @@ interface Pending {
   record: CompletedRunRecord;
   resolve: () => void;
   reject: (error: unknown) => void;
-  /** When it was first held because the database was down (its caller was answered then). */
+  /** When it was first held because the database was down (its caller was answered then, unless `durable`). */
   heldSince?: number;
+  /** The caller waits for the write itself, even through an outage (its record is safe elsewhere meanwhile). */
+  durable?: boolean;
 }
 
 export interface RunRecorderOptions {
@@ -20,6 +22,14 @@ export interface RunRecorderOptions {
   holdForMs?: number;
   /** Most records held at once; past it the oldest are given up (logged), so an outage cannot exhaust memory. */
   maxHeld?: number;
+}
+
+/** A `durable` record the recorder gave up on: the database stayed down past the hold time (or the close). */
+export class RecordGivenUpError extends Error {
+  override readonly name = 'RecordGivenUpError';
+  constructor(runId: string) {
+    super(`run ${runId}: not recorded, the database stayed down too long`);
+  }
 }
 
 /** Waits between attempts while the database is down: short at first, then every 2 s. */
@@ -71,13 +81,19 @@ export class RunRecorder {
     return this.queue.filter((p) => p.heldSince !== undefined).length;
   }
 
-  record(job: ChatRunJob, outcome: RunOutcome): Promise<void> {
+  /**
+   * Queues a run's record. Resolves once it is written, or, while the database is down, once it is held in
+   * memory; with `durable`, only once it is written (for a caller that keeps the record safe meanwhile, such as
+   * the records stream of runs gateways ran, which then keeps it in Redis rather than in this process). Rejects
+   * if the database refused it, or, `durable`, when it was given up.
+   */
+  record(job: ChatRunJob, outcome: RunOutcome, options: { durable?: boolean } = {}): Promise<void> {
     const record = buildRecord(job, outcome);
     return new Promise((resolve, reject) => {
-      const pending: Pending = { record, resolve, reject };
+      const pending: Pending = { record, resolve, reject, durable: options.durable === true };
       if (this.down) {
         pending.heldSince = Date.now();
-        resolve();
+        if (!pending.durable) resolve();
       }
       this.queue.push(pending);
       this.flushing ??= this.flush();
@@ -132,7 +148,7 @@ export class RunRecorder {
 
   /** A record the database refused: its caller hears of it, or, if it was answered already, the log does. */
   private failed(p: Pending, error: unknown): void {
-    if (p.heldSince === undefined) p.reject(error);
+    if (p.heldSince === undefined || p.durable) p.reject(error);
     else this.logger?.error({ err: error, runId: p.record.run.id }, 'could not record a run held while the database was down');
   }
 
@@ -149,7 +165,7 @@ export class RunRecorder {
     for (const p of this.queue) {
       if (p.heldSince !== undefined) continue;
       p.heldSince = now;
-      p.resolve();
+      if (!p.durable) p.resolve();
     }
     if (failures === 0) this.logger?.error({ err: error, runs: this.queue.length }, 'database is down: holding run records in memory until it is back');
     const expired = now >= this.closeBy ? this.queue.length : this.queue.filter((p) => now - p.heldSince! > this.holdForMs).length;
@@ -158,6 +174,7 @@ export class RunRecorder {
       // Oldest first: the queue is in arrival order.
       const dropped = this.queue.splice(0, over);
       this.logger?.error({ runs: dropped.map((p) => p.record.run.id) }, 'gave up recording runs: the database stayed down too long');
+      for (const p of dropped) if (p.durable) p.reject(new RecordGivenUpError(p.record.run.id));
     }
   }
 }
