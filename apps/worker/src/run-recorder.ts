@@ -36,12 +36,13 @@ export class RecordGivenUpError extends Error {
 const RETRY_DELAYS_MS = [100, 200, 500, 1000, 2000];
 
 /**
- * Most runs one transaction writes. It bounds how long one batch holds the database, and on embedded PGlite,
- * which runs on this process's event loop, how long it stalls every stream: ~30 ms at 64 runs, while batches
- * of 50 already reach ~1,200-1,600 runs/s there (libs/db measurements; 300 reach ~2,000 but stall ~150 ms).
- * A database server stalls nobody, and its cost per run keeps falling with the batch: 256 there.
+ * Most runs one transaction writes. On a database server the cost per run keeps falling with the batch, and a
+ * batch stalls nobody: 256. Embedded PGlite runs in a thread of its own (libs/db PGliteThread), but Prisma
+ * builds each statement on this thread, and a batch's statements for many runs hold the event loop while they
+ * are built: batches of 16 keep each such stall short (npm run bench, all-in-one: 1,110-1,350 streams/s and
+ * added p99 8.5-13 ms with 64; 1,370-1,430 and 7.7 with 16).
  */
-const MAX_BATCH_EMBEDDED = 64;
+const MAX_BATCH_EMBEDDED = 16;
 const MAX_BATCH_SERVER = 256;
 
 /**
