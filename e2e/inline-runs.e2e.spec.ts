@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type FakeUpstream, startFakeUpstream } from '@switchboard/testing';
+import { type FakeRequest, type FakeUpstream, startFakeUpstream } from '@switchboard/testing';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ANSWER, activeRuns, continuingReply, createTestDatabase, resumeRun, type StreamResult, streamChat, waitUntil } from './fault-support.js';
@@ -36,7 +36,20 @@ const runRow = async (runId: string) =>
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  upstream = await startFakeUpstream({ reply: continuingReply(50) });
+  // `flaky` answers 503 the first time it sees a prompt, then streams like `m1`.
+  const seen = new Set<string>();
+  const answer = continuingReply(50);
+  upstream = await startFakeUpstream({
+    reply: (req: FakeRequest) => {
+      const body = req.body as { model: string; messages: { content: string }[] };
+      const prompt = body.messages[0]!.content;
+      if (body.model === 'flaky' && !seen.has(prompt)) {
+        seen.add(prompt);
+        return { type: 'http-error', status: 503, message: 'overloaded' };
+      }
+      return answer(req);
+    },
+  });
   const config = path.join(dir, 'inline.yaml');
   writeFileSync(
     config,
@@ -44,7 +57,7 @@ beforeAll(async () => {
 redis: { url: redis://127.0.0.1:6379, prefix: ${prefix} }
 auth: { api_key: ${KEY} }
 providers:
-  - { name: fake, type: openai-compatible, base_url: ${upstream.url}, models: [m1] }
+  - { name: fake, type: openai-compatible, base_url: ${upstream.url}, models: [m1, flaky] }
 rate_limit: { enabled: false }
 queue: { concurrency: 8, lock_ms: 2000, stalled_interval_ms: 1000, heartbeat_ms: 500, stale_after_ms: 4000, attempts: 3 }
 `,
@@ -73,6 +86,37 @@ describe('runs a gateway runs itself', () => {
     expect(await runRow(result.runId!)).toEqual({ status: 'succeeded', attempt: 1 });
     const messages = await db.query<{ content: string }>(`SELECT content FROM "Message" WHERE "runId" = $1 AND role = 'assistant'`, [result.runId]);
     expect(messages).toEqual([{ content: ANSWER }]);
+  }, 30000);
+
+  it('beyond server.inline_runs, runs go through the queue to a worker', async () => {
+    const config = path.join(dir, 'inline-one.yaml');
+    writeFileSync(config, readFileSync(env.SWITCHBOARD_CONFIG!, 'utf8').replace('server: { host: 127.0.0.1,', 'server: { host: 127.0.0.1, inline_runs: 1,'));
+    const small = await startPlatformProcess({ configYaml: null, app: 'gateway', env: { ...env, SWITCHBOARD_CONFIG: config }, prefix, dir });
+    all.push(small);
+    let started = 0;
+    const streams = Array.from({ length: 3 }, () =>
+      streamChat(small.urls.gateway!, KEY, {
+        onText: (_t, r) => {
+          if (r.times.length === 1) started++;
+        },
+      }),
+    );
+    expect(await waitUntil(() => started === 3, 10000)).toBe(true);
+    // One runs on the gateway, the other two on the worker.
+    expect(await activeRuns(worker.urls.worker!)).toBe(2);
+    for (const r of await Promise.all(streams)) expect(r.text).toBe(ANSWER);
+    await small.stop('SIGTERM');
+  }, 30000);
+
+  it('a provider that fails before answering: the run goes to the queue and a worker retries it; the client gets the whole answer', async () => {
+    const before = upstream.requests.length;
+    const result = await streamChat(gateways[0]!.urls.gateway!, KEY, { model: 'fake/flaky' });
+    expect(result.errors).toEqual([]);
+    expect(result.done).toBe(true);
+    expect(result.text).toBe(ANSWER);
+    expect(upstream.requests.length).toBe(before + 2);
+    expect(await waitUntil(async () => (await runRow(result.runId!))?.status === 'succeeded', 5000)).toBe(true);
+    expect(await runRow(result.runId!)).toEqual({ status: 'succeeded', attempt: 2 });
   }, 30000);
 
   it('kill -9 of the gateway mid-stream: a worker takes the run over, the client resumes on the other gateway with the whole answer, recorded once', async () => {
