@@ -36,13 +36,12 @@ export class RecordGivenUpError extends Error {
 const RETRY_DELAYS_MS = [100, 200, 500, 1000, 2000];
 
 /**
- * Most runs one transaction writes. On a database server the cost per run keeps falling with the batch, and a
- * batch stalls nobody: 256. Embedded PGlite runs in a thread of its own (libs/db PGliteThread), but Prisma
- * builds each statement on this thread, and a batch's statements for many runs hold the event loop while they
- * are built: batches of 16 keep each such stall short (npm run bench, all-in-one: 1,110-1,350 streams/s and
- * added p99 8.5-13 ms with 64; 1,370-1,430 and 7.7 with 16).
+ * Most runs one transaction writes. On a database server the cost per run keeps falling with the batch: 256.
+ * Embedded PGlite is one connection: its thread writes a batch (Prisma and SQL both there, libs/db PGliteThread)
+ * while every other query waits, so batches stay at 64 (~30 ms of that thread); npm run bench, all-in-one, found
+ * no difference in throughput or latency between 16 and 64.
  */
-const MAX_BATCH_EMBEDDED = 16;
+const MAX_BATCH_EMBEDDED = 64;
 const MAX_BATCH_SERVER = 256;
 
 /**

@@ -2,7 +2,11 @@ import { PGlite } from '@electric-sql/pglite';
 import type { SqlDriverAdapter, Transaction } from '@prisma/driver-adapter-utils';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { ConflictError, InvalidDataError, NotFoundError } from '../errors.js';
 import { applyMigrations } from '../migrate.js';
+import { createPrismaClient, type PrismaDb } from '../prisma-client.js';
+import type { CompletedRunRecord } from '../repositories.js';
+import { recordRuns } from '../repositories/record-runs.js';
 import { connectSession } from '../sql-session.js';
 import type { Call, HostData, HostEvent, Reply } from './protocol.js';
 
@@ -26,6 +30,9 @@ async function main(): Promise<void> {
     port.postMessage({ type: 'failed', name: e.name ?? 'Error', message: e.message ?? String(error), code: e.code } satisfies HostEvent);
     return;
   }
+  // A Prisma client of the thread's own for run records (the main thread's goes through the messages below).
+  // Both use this one PGlite, whose transactions are exclusive, so they never interleave.
+  let recorder: Promise<PrismaDb> | null = null;
   const transactions = new Map<number, Transaction>();
   let nextTx = 1;
   const queryable = (tx: number) => (tx === 0 ? adapter : transactions.get(tx));
@@ -53,7 +60,11 @@ async function main(): Promise<void> {
         transactions.delete(call.tx);
         return call.op === 'commit' ? tx.commit() : tx.rollback();
       }
+      case 'recordRuns':
+        recorder ??= createPrismaClient('pglite', new PrismaPGlite(db));
+        return recordRuns(await recorder, 'postgresql', call.records as CompletedRunRecord[]);
       case 'close':
+        if (recorder) await (await recorder).$disconnect().catch(() => undefined);
         await adapter.dispose();
         await db.close();
         return null;
@@ -66,7 +77,15 @@ async function main(): Promise<void> {
       (error: unknown) => {
         const e = error as { name?: string; message?: string; cause?: unknown };
         const reply: Reply =
-          e?.name === 'DriverAdapterError' ? { id: call.id, ok: false, adapterError: e.cause } : { id: call.id, ok: false, name: e?.name, message: e?.message ?? String(error) };
+          e?.name === 'DriverAdapterError'
+            ? { id: call.id, ok: false, adapterError: e.cause }
+            : error instanceof ConflictError
+              ? { id: call.id, ok: false, dbError: { name: 'ConflictError', message: error.message, target: error.target } }
+              : error instanceof NotFoundError
+                ? { id: call.id, ok: false, dbError: { name: 'NotFoundError', message: error.message, model: error.model } }
+                : error instanceof InvalidDataError
+                  ? { id: call.id, ok: false, dbError: { name: 'InvalidDataError', message: error.message } }
+                  : { id: call.id, ok: false, name: e?.name, message: e?.message ?? String(error) };
         port.postMessage(reply);
       },
     );

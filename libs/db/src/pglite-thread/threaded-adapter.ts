@@ -12,7 +12,8 @@ import {
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { Call, HostData, HostEvent, Reply } from './protocol.js';
+import { ConflictError, InvalidDataError, NotFoundError } from '../errors.js';
+import type { Call, DbErrorData, HostData, HostEvent, Reply } from './protocol.js';
 
 type Pending = { resolve: (value: unknown) => void; reject: (error: unknown) => void };
 type CallBody = Call extends infer C ? (C extends { id: number } ? Omit<C, 'id'> : never) : never;
@@ -49,6 +50,7 @@ export class PGliteThread {
       this.pending.delete(reply.id);
       if (reply.ok) p.resolve(reply.value);
       else if (reply.adapterError !== undefined) p.reject(new DriverAdapterError(reply.adapterError as ConstructorParameters<typeof DriverAdapterError>[0]));
+      else if (reply.dbError) p.reject(toDbError(reply.dbError));
       else p.reject(Object.assign(new Error(reply.message), { name: reply.name ?? 'Error' }));
     });
     const fail = (error: Error): void => {
@@ -160,5 +162,16 @@ class ThreadedTransaction extends ThreadedQueryable implements Transaction {
 
   rollback(): Promise<void> {
     return this.thread.call({ op: 'rollback', tx: this.tx });
+  }
+}
+
+function toDbError(e: DbErrorData): Error {
+  switch (e.name) {
+    case 'ConflictError':
+      return new ConflictError(e.message, e.target);
+    case 'NotFoundError':
+      return new NotFoundError(e.message, e.model);
+    case 'InvalidDataError':
+      return new InvalidDataError(e.message);
   }
 }
