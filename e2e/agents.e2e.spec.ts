@@ -53,6 +53,16 @@ const script = (req: FakeRequest): FakeReply => {
   }
 };
 
+/** The run once its record is written: that happens after the client has its answer, so it is polled for. */
+async function finishedRun<T extends { status: string }>(runId: string | null): Promise<T> {
+  let run: T | undefined;
+  await waitUntil(async () => {
+    run = await adminJson<T>('GET', `/api/runs/${runId}`);
+    return run.status !== 'running' && run.status !== 'queued';
+  }, 5000, 50);
+  return run!;
+}
+
 async function adminJson<T>(method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(`${api}${path}`, {
     method,
@@ -157,7 +167,7 @@ describe('agents through the gateway', () => {
     expect(r.reasoning).toMatch(/current_time → UTC: \d{4}-/);
     expect(r.text).toBe('The answer is 42.');
     expect(r.finish).toBe('stop');
-    const run = await adminJson<{ status: string; output: { iterations: number; tool_steps: { name: string; ok: boolean }[] } }>('GET', `/api/runs/${r.runId}`);
+    const run = await finishedRun<{ status: string; output: { iterations: number; tool_steps: { name: string; ok: boolean }[] } }>(r.runId);
     expect(run.status).toBe('succeeded');
     expect(run.output.iterations).toBe(2);
     expect(run.output.tool_steps.map((s) => s.name)).toEqual(['calculator', 'current_time']);
@@ -217,10 +227,7 @@ describe('agents through the gateway', () => {
     const r = await stream('council', 'Is the sky blue?');
     expect(r.text).toBe('Final: the judges agreed.');
     expect(r.reasoning).toMatch(/Stage 1 of 3: draft[\s\S]*Stage 3 of 3: final/);
-    const run = await adminJson<{ output: { pipeline: string; stages: { stage: string; output: string; votes?: { answer: string; count: number }[] }[] } }>(
-      'GET',
-      `/api/runs/${r.runId}`,
-    );
+    const run = await finishedRun<{ status: string; output: { pipeline: string; stages: { stage: string; output: string; votes?: { answer: string; count: number }[] }[] } }>(r.runId);
     expect(run.output.pipeline).toBe('council');
     expect(run.output.stages.map((s) => s.stage)).toEqual(['draft', 'judges', 'final']);
     expect(run.output.stages[0]!.output).toBe('draft answer');
