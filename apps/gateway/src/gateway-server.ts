@@ -319,7 +319,6 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   /** Where this gateway runs the model itself (see InlineRuns), or null: the run goes through the queue. */
   const inlineTarget = (model: string): RunTarget | null => {
-    if (inline.size >= config.server.inline_runs) return null;
     try {
       const target = resolveTarget(config, catalog, model);
       return inline.accepts(target) ? target : null;

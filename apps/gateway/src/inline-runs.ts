@@ -5,7 +5,9 @@ import {
   describeFailure,
   newRunState,
   type ProviderRegistry,
+  encodeRunRecord,
   type RunOutcome,
+  runOutcome,
   type RunState,
   type RunTarget,
   streamModel,
@@ -97,15 +99,16 @@ export class InlineRuns {
     state.model = target.model;
     const run: InlineRun = { job, abort, done: Promise.resolve() };
     this.runs.set(job.runId, run);
-    let open!: (result: unknown) => void;
-    const opened = new Promise<unknown>((resolve) => (open = resolve));
-    // The provider call goes out first (execute runs up to sending it), then the job and lease: both reach
-    // Redis in the same pipelined write as the run's start event, well before the first content can.
+    // Stored on the next microtask, after execute's synchronous start has sent the provider call and queued the
+    // start event: job, lease and start event leave in one pipelined write, well before the first content can.
+    // Resolves with the error when Redis refused it, else null.
+    const opened = Promise.resolve()
+      .then(() => ledger.open(job))
+      .then(
+        () => null,
+        (error: unknown) => error,
+      );
     run.done = this.execute(run, writer, state, opened).finally(() => this.runs.delete(job.runId));
-    ledger.open(job).then(
-      () => open(null),
-      (error: unknown) => open(error),
-    );
     const failure = await opened;
     if (failure) {
       abort.abort(failure);
@@ -124,29 +127,13 @@ export class InlineRuns {
 
   private async execute(run: InlineRun, writer: RunEventWriter, state: RunState, opened: Promise<unknown>): Promise<void> {
     const { job, abort } = run;
-    const { config, registry, ledger, runQueue, logger } = this.deps;
+    const { config, registry, ledger, logger } = this.deps;
     const emit = (event: RunEvent): void => writer.append(event);
-    const outcome = (status: RunOutcome['status'], error: string | null): RunOutcome => ({
-      status,
-      provider: state.provider,
-      model: state.model,
-      agentName: null,
-      attempt: 1,
-      text: state.text,
-      toolCalls: state.toolCalls,
-      finishReason: state.finishReason,
-      usage: state.usage,
-      cost: state.cost,
-      mode: 'sync',
-      output: null,
-      error,
-      startedAt: state.startedAt,
-      latencyMs: Date.now() - state.startedAt.getTime(),
-      ttftMs: state.ttftMs,
-    });
+    // A gateway's run is its first attempt, never an agent's, never in the background.
+    const outcome = (status: RunOutcome['status'], error: string | null): RunOutcome => runOutcome(state, 1, status, error);
     const close = (o: RunOutcome): Promise<void> =>
       // If this fails the lease stays: a worker takes the run over, finds it finished, and records it.
-      ledger.close(job.runId, JSON.stringify({ job, outcome: o })).catch((error: unknown) => logger.warn({ err: error, runId: job.runId }, 'could not queue the record of an inline run'));
+      ledger.close(job.runId, encodeRunRecord(job, o)).catch((error: unknown) => logger.warn({ err: error, runId: job.runId }, 'could not queue the record of an inline run'));
     try {
       emit({ t: 'start', provider: state.provider, model: state.model, attempt: 1 });
       await streamModel(registry, callOptions(job, abort.signal), '', state, emit);
@@ -171,8 +158,7 @@ export class InlineRuns {
         logger.warn({ err: error, runId: job.runId }, 'provider failed before answering; the run goes to the queue for a retry');
         try {
           await writer.flush();
-          await runQueue.enqueueChat({ ...job, handoff: true }, jobCatalog['run.chat'].backoffMs);
-          await ledger.drop(job.runId);
+          await this.handOff(job, jobCatalog['run.chat'].backoffMs);
           return;
         } catch (queueError) {
           logger.error({ err: queueError, runId: job.runId }, 'could not hand the run to the queue');
@@ -191,6 +177,12 @@ export class InlineRuns {
     }
   }
 
+  /** The run becomes a queued job that continues from its events (a worker's first attempt is its second). */
+  private async handOff(job: ChatRunJob, delayMs = 0): Promise<void> {
+    await this.deps.runQueue.enqueueChat({ ...job, handoff: true }, delayMs);
+    await this.deps.ledger.drop(job.runId);
+  }
+
   /**
    * Redis failed under the run: its events can no longer be written, so the answer cannot go on here. Once
    * Redis answers again the run goes to the queue and a worker continues it from the events that landed (the
@@ -198,7 +190,7 @@ export class InlineRuns {
    * takes it over through the lease instead.
    */
   private async handOffWhenRedisIsBack(job: ChatRunJob, cause: unknown): Promise<void> {
-    const { redis, keys, runQueue, ledger, logger } = this.deps;
+    const { redis, keys, ledger, logger } = this.deps;
     logger.warn({ err: cause, runId: job.runId }, 'lost Redis during an inline run; it goes to a worker once Redis is back');
     const deadline = Date.now() + ledger.leaseMs;
     while (Date.now() < deadline) {
@@ -211,8 +203,7 @@ export class InlineRuns {
           logger.warn({ runId: job.runId }, 'Redis came back without this inline run; it is lost');
           return;
         }
-        await runQueue.enqueueChat({ ...job, handoff: true });
-        await ledger.drop(job.runId);
+        await this.handOff(job);
         return;
       } catch {
         // Not back yet.

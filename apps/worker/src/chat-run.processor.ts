@@ -23,6 +23,7 @@ import {
   type ProviderRegistry,
   resolveTarget,
   type RunOutcome,
+  runOutcome,
   streamModel,
 } from '@switchboard/runs';
 import type { RunLiveness } from './run-liveness.js';
@@ -129,24 +130,7 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
     notify('run.backgrounded', { message: message.trim() });
     log.info('run moved to the background');
   };
-  const outcome = (status: RunOutcome['status'], error: string | null): RunOutcome => ({
-    status,
-    provider: state.provider,
-    model: state.model,
-    agentName: state.agentName,
-    attempt,
-    text: state.text,
-    toolCalls: state.toolCalls,
-    finishReason: state.finishReason,
-    usage: state.usage,
-    cost: state.cost,
-    mode: state.background ? 'background' : 'sync',
-    output: state.output,
-    error,
-    startedAt: state.startedAt,
-    latencyMs: Date.now() - state.startedAt.getTime(),
-    ttftMs: state.ttftMs,
-  });
+  const outcome = (status: RunOutcome['status'], error: string | null): RunOutcome => runOutcome(state, attempt, status, error);
 
   try {
     if (prior.finished) {

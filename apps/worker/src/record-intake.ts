@@ -1,6 +1,5 @@
-import type { ChatRunJob } from '@switchboard/contracts';
 import type { Redis, RunRecordEntry, RunRecordStream } from '@switchboard/queue';
-import type { RunOutcome } from '@switchboard/runs';
+import { decodeRunRecord } from '@switchboard/runs';
 import type { Logger } from 'pino';
 import { RecordGivenUpError, type RunRecorder } from './run-recorder.js';
 
@@ -70,15 +69,15 @@ export class RecordIntake {
 
   /** Whether the entry is done with (written, or refused for good); false leaves it in the stream. */
   private async record(entry: RunRecordEntry): Promise<boolean> {
-    let parsed: { job: ChatRunJob; outcome: RunOutcome & { startedAt: string } };
+    let parsed: ReturnType<typeof decodeRunRecord>;
     try {
-      parsed = JSON.parse(entry.record) as typeof parsed;
+      parsed = decodeRunRecord(entry.record);
     } catch (error) {
       this.logger.error({ err: error, entry: entry.id }, 'unreadable record of a run a gateway ran');
       return true;
     }
     try {
-      await this.recorder?.record(parsed.job, { ...parsed.outcome, startedAt: new Date(parsed.outcome.startedAt) }, { durable: true });
+      await this.recorder?.record(parsed.job, parsed.outcome, { durable: true });
       return true;
     } catch (error) {
       if (error instanceof RecordGivenUpError) return false;

@@ -47,35 +47,29 @@ export async function openDatabase(url: string | undefined, options: OpenDatabas
   const target = parseDatabaseUrl(url, options);
   const migrateNow = options.migrate !== false;
 
-  if (target.kind === 'pglite' && options.pgliteThread) return openThreadedPglite(target, options);
+  if (target.kind === 'pglite' && options.pgliteThread) {
+    return openEmbedded(
+      target,
+      () => PGliteThread.start({ target, migrate: migrateNow, migrationsDir: options.migrationsDir, lockTimeoutMs: options.lockTimeoutMs }),
+      (thread) => thread.close(),
+      async (thread, release) => {
+        // Run records, the bulk of the writes under load, are written by the thread with a Prisma client of its
+        // own: building their statements would otherwise hold this thread's event loop (npm run bench, all-in-one p99).
+        const recordInThread = (records: CompletedRunRecord[]) => thread.call<void>({ op: 'recordRuns', records });
+        return new PrismaDatabase('pglite', await createPrismaClient('pglite', thread.factory()), target, release, recordInThread);
+      },
+    );
+  }
   if (target.kind === 'pglite') {
-    let embedded: PGlite;
-    let unlock: () => void = () => undefined;
-    try {
-      if (target.dataDir) {
-        mkdirSync(target.dataDir, { recursive: true });
-        unlock = lockPgliteDir(target.dataDir);
-      }
-      embedded = await PGlite.create(target.dataDir ?? 'memory://');
-    } catch (error) {
-      unlock();
-      throw error instanceof DbError ? error : unavailable(target, error);
-    }
-    const release = async () => {
-      try {
-        await embedded.close();
-      } finally {
-        unlock();
-      }
-    };
-    try {
-      if (migrateNow) await applyMigrations(await connectSession(target, embedded), options);
-      const prisma = await createPrismaClient('pglite', new PrismaPGlite(embedded));
-      return new PrismaDatabase('pglite', prisma, target, release);
-    } catch (error) {
-      await release().catch(() => undefined);
-      throw error;
-    }
+    return openEmbedded(
+      target,
+      () => PGlite.create(target.dataDir ?? 'memory://'),
+      (embedded) => embedded.close(),
+      async (embedded, release) => {
+        if (migrateNow) await applyMigrations(await connectSession(target, embedded), options);
+        return new PrismaDatabase('pglite', await createPrismaClient('pglite', new PrismaPGlite(embedded)), target, release);
+      },
+    );
   }
 
   // A raw connection first: it applies migrations (or just proves the server answers) with clear errors.
@@ -104,31 +98,37 @@ export async function openDatabase(url: string | undefined, options: OpenDatabas
   return new PrismaDatabase('mysql', prisma, target, async () => undefined);
 }
 
-async function openThreadedPglite(target: DatabaseTarget & { kind: 'pglite' }, options: OpenDatabaseOptions): Promise<Database> {
+/**
+ * Embedded PGlite, in this thread or a thread of its own: locks its data dir (one process at a time), opens it
+ * and builds the Database on it; whatever fails on the way closes what was opened and unlocks the dir.
+ */
+async function openEmbedded<H>(
+  target: DatabaseTarget & { kind: 'pglite' },
+  open: () => Promise<H>,
+  close: (handle: H) => Promise<void>,
+  build: (handle: H, release: () => Promise<void>) => Promise<Database>,
+): Promise<Database> {
   let unlock: () => void = () => undefined;
-  let thread: PGliteThread;
+  let handle: H;
   try {
     if (target.dataDir) {
       mkdirSync(target.dataDir, { recursive: true });
       unlock = lockPgliteDir(target.dataDir);
     }
-    thread = await PGliteThread.start({ target, migrate: options.migrate !== false, migrationsDir: options.migrationsDir, lockTimeoutMs: options.lockTimeoutMs });
+    handle = await open();
   } catch (error) {
     unlock();
     throw error instanceof DbError ? error : unavailable(target, error);
   }
   const release = async () => {
     try {
-      await thread.close();
+      await close(handle);
     } finally {
       unlock();
     }
   };
   try {
-    // Run records, the bulk of the writes under load, are written by the thread with a Prisma client of its own:
-    // building their statements would otherwise hold this thread's event loop (npm run bench, all-in-one p99).
-    const recordInThread = (records: CompletedRunRecord[]) => thread.call<void>({ op: 'recordRuns', records });
-    return new PrismaDatabase('pglite', await createPrismaClient('pglite', thread.factory()), target, release, recordInThread);
+    return await build(handle, release);
   } catch (error) {
     await release().catch(() => undefined);
     throw error;

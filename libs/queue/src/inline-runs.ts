@@ -86,8 +86,7 @@ export class InlineRunLedger {
   }
 
   async job(runId: string): Promise<ChatRunJob | null> {
-    const raw = await this.redis.get(this.keys.runJobData(runId));
-    return raw ? (JSON.parse(raw) as ChatRunJob) : null;
+    return readInlineJob(this.redis, this.keys, runId);
   }
 
   /**
@@ -103,6 +102,12 @@ export class InlineRunLedger {
     }
     return claimed;
   }
+}
+
+/** The job a gateway stored for a run it runs itself (kept `events_ttl_seconds` after it ended), or null. */
+export async function readInlineJob(redis: Redis, keys: RedisKeys, runId: string): Promise<ChatRunJob | null> {
+  const raw = await redis.get(keys.runJobData(runId));
+  return raw ? (JSON.parse(raw) as ChatRunJob) : null;
 }
 
 /**

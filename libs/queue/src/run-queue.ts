@@ -1,6 +1,7 @@
 import type { ChatRunJob, QueueConfig } from '@switchboard/contracts';
 import { type Job, type JobState, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { readInlineJob } from './inline-runs.js';
 import { jobCatalog } from './job-catalog.js';
 import type { RedisKeys } from './keys.js';
 import { lastRunEventSeq, RunEventWriter, RunFencedError } from './run-event-writer.js';
@@ -42,9 +43,7 @@ export class RunQueue {
    */
   async findJob(runId: string): Promise<ChatRunJob | null> {
     const job = await this.queue.getJob(runId);
-    if (job) return job.data;
-    const raw = await this.redis.get(this.keys.runJobData(runId));
-    return raw ? (JSON.parse(raw) as ChatRunJob) : null;
+    return job ? job.data : readInlineJob(this.redis, this.keys, runId);
   }
 
   /** The run's job while the queue keeps it (until `events_ttl_seconds` after it completed). */

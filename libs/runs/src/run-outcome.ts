@@ -1,4 +1,5 @@
-import type { ToolCall, Usage } from '@switchboard/contracts';
+import type { ChatRunJob, ToolCall, Usage } from '@switchboard/contracts';
+import type { RunState } from './run-state.js';
 
 /** How a run ended: what the recorder writes to the database. */
 export interface RunOutcome {
@@ -21,4 +22,36 @@ export interface RunOutcome {
   startedAt: Date;
   latencyMs: number;
   ttftMs: number | null;
+}
+
+/** The outcome of a run from what it produced so far (its RunState), as of now. */
+export function runOutcome(state: RunState, attempt: number, status: RunOutcome['status'], error: string | null): RunOutcome {
+  return {
+    status,
+    provider: state.provider,
+    model: state.model,
+    agentName: state.agentName,
+    attempt,
+    text: state.text,
+    toolCalls: state.toolCalls,
+    finishReason: state.finishReason,
+    usage: state.usage,
+    cost: state.cost,
+    mode: state.background ? 'background' : 'sync',
+    output: state.output,
+    error,
+    startedAt: state.startedAt,
+    latencyMs: Date.now() - state.startedAt.getTime(),
+    ttftMs: state.ttftMs,
+  };
+}
+
+/** A finished run as it travels on the records stream (a gateway writes it, a worker records it). */
+export function encodeRunRecord(job: ChatRunJob, outcome: RunOutcome): string {
+  return JSON.stringify({ job, outcome });
+}
+
+export function decodeRunRecord(raw: string): { job: ChatRunJob; outcome: RunOutcome } {
+  const { job, outcome } = JSON.parse(raw) as { job: ChatRunJob; outcome: RunOutcome & { startedAt: string } };
+  return { job, outcome: { ...outcome, startedAt: new Date(outcome.startedAt) } };
 }

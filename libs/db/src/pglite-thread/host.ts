@@ -75,22 +75,22 @@ async function main(): Promise<void> {
     handle(call).then(
       (value) => port.postMessage({ id: call.id, ok: true, value } satisfies Reply),
       (error: unknown) => {
-        const e = error as { name?: string; message?: string; cause?: unknown };
-        const reply: Reply =
-          e?.name === 'DriverAdapterError'
-            ? { id: call.id, ok: false, adapterError: e.cause }
-            : error instanceof ConflictError
-              ? { id: call.id, ok: false, dbError: { name: 'ConflictError', message: error.message, target: error.target } }
-              : error instanceof NotFoundError
-                ? { id: call.id, ok: false, dbError: { name: 'NotFoundError', message: error.message, model: error.model } }
-                : error instanceof InvalidDataError
-                  ? { id: call.id, ok: false, dbError: { name: 'InvalidDataError', message: error.message } }
-                  : { id: call.id, ok: false, name: e?.name, message: e?.message ?? String(error) };
+        const reply: Reply = { id: call.id, ok: false, ...describeError(error) };
         port.postMessage(reply);
       },
     );
   });
   port.postMessage({ type: 'ready', connectionInfo: adapter.getConnectionInfo?.() ?? null, provider: adapter.provider, adapterName: adapter.adapterName } satisfies HostEvent);
+}
+
+/** An error as it crosses to the main thread, keeping what callers branch on (see threaded-adapter.ts). */
+function describeError(error: unknown): Omit<Extract<Reply, { ok: false }>, 'id' | 'ok'> {
+  const e = error as { name?: string; message?: string; cause?: unknown };
+  if (e?.name === 'DriverAdapterError') return { adapterError: e.cause };
+  if (error instanceof ConflictError) return { dbError: { name: 'ConflictError', message: error.message, target: error.target } };
+  if (error instanceof NotFoundError) return { dbError: { name: 'NotFoundError', message: error.message, model: error.model } };
+  if (error instanceof InvalidDataError) return { dbError: { name: 'InvalidDataError', message: error.message } };
+  return { name: e?.name, message: e?.message ?? String(error) };
 }
 
 void main();

@@ -16,7 +16,9 @@ import { ConflictError, InvalidDataError, NotFoundError } from '../errors.js';
 import type { Call, DbErrorData, HostData, HostEvent, Reply } from './protocol.js';
 
 type Pending = { resolve: (value: unknown) => void; reject: (error: unknown) => void };
-type CallBody = Call extends infer C ? (C extends { id: number } ? Omit<C, 'id'> : never) : never;
+/** A call without its id (the thread wrapper numbers them); distributes over the union of calls. */
+type WithoutId<C> = C extends unknown ? Omit<C, 'id'> : never;
+type CallBody = WithoutId<Call>;
 
 /**
  * The host script. Built, it sits next to this file; under the test runner, which loads the TypeScript

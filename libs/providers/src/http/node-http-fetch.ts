@@ -1,6 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { keepAliveAgents } from './stream-post.js';
+import { abortReason, headersOf, keepAliveAgents } from './stream-post.js';
 
 /**
  * A `fetch` for the provider hot path, on node:http with keep-alive agents. Global fetch (undici) builds a
@@ -17,7 +17,7 @@ export function createNodeHttpFetch(options: { maxSockets?: number } = {}): type
   return (async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
     const url = typeof input === 'string' ? new URL(input) : input instanceof URL ? input : new URL(input.url);
     const signal = init.signal ?? undefined;
-    if (signal?.aborted) throw abortError(signal);
+    if (signal?.aborted) throw abortReason(signal);
     const headers: Record<string, string> = {};
     new Headers(init.headers).forEach((value, key) => {
       headers[key] = value;
@@ -28,15 +28,13 @@ export function createNodeHttpFetch(options: { maxSockets?: number } = {}): type
     const agent = agents[url.protocol as 'http:' | 'https:'];
     return new Promise<Response>((resolve, reject) => {
       const req = request(url, { method: init.method ?? 'GET', headers, agent }, (res) => {
-        const responseHeaders = new Headers();
-        for (let i = 0; i < res.rawHeaders.length; i += 2) responseHeaders.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
         const status = res.statusCode ?? 500;
         const nullBody = status === 204 || status === 304 || init.method === 'HEAD';
-        resolve(new Response(nullBody ? null : toByteStream(res, signal), { status, statusText: res.statusMessage ?? '', headers: responseHeaders }));
+        resolve(new Response(nullBody ? null : toByteStream(res, signal), { status, statusText: res.statusMessage ?? '', headers: headersOf(res) }));
       });
       const onAbort = (): void => {
-        req.destroy(abortError(signal!));
-        reject(abortError(signal!));
+        req.destroy(abortReason(signal!));
+        reject(abortReason(signal!));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       req.once('close', () => signal?.removeEventListener('abort', onAbort));
@@ -54,7 +52,7 @@ function toByteStream(res: IncomingMessage, signal: AbortSignal | undefined): Re
       // Node reports a cut body as an 'aborted' error or a bare 'close': say which, once.
       const fail = (cause?: unknown): void => {
         if (res.complete) return;
-        controller.error(signal?.aborted ? abortError(signal) : new Error('connection closed before the response ended', { cause }));
+        controller.error(signal?.aborted ? abortReason(signal) : new Error('connection closed before the response ended', { cause }));
       };
       res.once('error', fail);
       res.once('close', () => fail());
@@ -63,9 +61,4 @@ function toByteStream(res: IncomingMessage, signal: AbortSignal | undefined): Re
       res.destroy();
     },
   });
-}
-
-function abortError(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  return reason instanceof Error ? reason : new DOMException('This operation was aborted', 'AbortError');
 }

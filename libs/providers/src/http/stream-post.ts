@@ -48,14 +48,15 @@ export async function readText(res: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** A response head as fetch Headers (error answers only: the SDK's errors and Retry-After read them so). */
+/** A response head as fetch Headers (what a fetch Response carries; the SDK's errors and Retry-After read them). */
 export function headersOf(res: IncomingMessage): Headers {
   const headers = new Headers();
   for (let i = 0; i < res.rawHeaders.length; i += 2) headers.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
   return headers;
 }
 
-function abortReason(signal: AbortSignal): Error {
+/** What a call aborted by `signal` fails with: the signal's reason if it is an error, else an AbortError. */
+export function abortReason(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;
   return reason instanceof Error ? reason : new DOMException('This operation was aborted', 'AbortError');
 }
