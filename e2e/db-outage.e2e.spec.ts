@@ -4,8 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { activeRuns, ANSWER, continuingReply, createTestDatabase, type StreamResult, streamChat, type TestDatabase, waitUntil } from './fault-support.js';
-import { cleanUp, type PlatformProcess, startPlatformProcess } from './platform-process.js';
+import { activeRuns, ANSWER, continuingReply, createTestDatabase, type StreamResult, streamChat, type TestDatabase, waitUntil, tearDown } from './fault-support.js';
+import { type PlatformProcess, startPlatformProcess } from './platform-process.js';
 
 /**
  * The database going away under load, in the split shape (a worker, a gateway and an api in their own
@@ -71,10 +71,7 @@ queue: { concurrency: 32, lock_ms: 2000, stalled_interval_ms: 1000, heartbeat_ms
 
 afterAll(async () => {
   await db?.unblock().catch(() => undefined);
-  for (const p of [...procs].reverse()) await p.stop('SIGKILL');
-  await cleanUp(procs[0]);
-  await upstream?.close();
-  await db?.drop();
+  await tearDown(procs, upstream, db);
 }, 60000);
 
 describe('database outage', () => {

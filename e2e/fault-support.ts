@@ -1,5 +1,6 @@
 import type { FakeReply, FakeRequest } from '@switchboard/testing';
 import pg from 'pg';
+import { cleanUp, type PlatformProcess } from './platform-process.js';
 import { randomUUID } from 'node:crypto';
 
 /** Helpers for the fault tests: a continuation-aware upstream script, an SSE client, metrics, a database. */
@@ -179,4 +180,12 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await a.end();
     },
   };
+}
+
+/** Ends a fault suite: its processes (newest first, SIGKILL), their Redis keys, the upstream, the database. */
+export async function tearDown(procs: PlatformProcess[], upstream: { close(): Promise<void> } | undefined, db: { drop(): Promise<void> } | undefined): Promise<void> {
+  for (const p of [...procs].reverse()) await p.stop('SIGKILL');
+  await cleanUp(procs[0]);
+  await upstream?.close();
+  await db?.drop();
 }

@@ -4,8 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ANSWER, activeRuns, continuingReply, createTestDatabase, resumeRun, type StreamResult, streamChat, waitUntil } from './fault-support.js';
-import { cleanUp, type PlatformProcess, startPlatformProcess } from './platform-process.js';
+import { ANSWER, activeRuns, continuingReply, createTestDatabase, resumeRun, type StreamResult, streamChat, waitUntil, tearDown } from './fault-support.js';
+import { type PlatformProcess, startPlatformProcess } from './platform-process.js';
 
 /**
  * Runs a gateway runs itself (server.inline_runs), with real processes: two gateways, an api and a worker (the
@@ -69,19 +69,22 @@ queue: { concurrency: 8, lock_ms: 2000, stalled_interval_ms: 1000, heartbeat_ms:
 }, 120000);
 
 afterAll(async () => {
-  for (const p of [...all].reverse()) await p.stop('SIGKILL');
-  await cleanUp(all[0]);
-  await upstream?.close();
-  await db?.drop();
+  await tearDown(all, upstream, db);
 }, 60000);
 
 describe('runs a gateway runs itself', () => {
   it('streams and records a plain call without any worker running it', async () => {
-    const result = await streamChat(gateways[0]!.urls.gateway!, KEY);
+    let midway: Promise<number> | undefined;
+    const result = await streamChat(gateways[0]!.urls.gateway!, KEY, {
+      onText: (_t, r) => {
+        // Mid-answer (3 s long), the worker holds no run: the gateway runs it.
+        if (r.times.length === 10) midway = activeRuns(worker.urls.worker!);
+      },
+    });
     expect(result.errors).toEqual([]);
     expect(result.text).toBe(ANSWER);
-    // The worker only wrote the record: it never held the run.
-    expect(await activeRuns(worker.urls.worker!)).toBe(0);
+    expect(await midway).toBe(0);
+    // The worker only wrote the record.
     expect(await waitUntil(async () => (await runRow(result.runId!))?.status === 'succeeded', 5000)).toBe(true);
     expect(await runRow(result.runId!)).toEqual({ status: 'succeeded', attempt: 1 });
     const messages = await db.query<{ content: string }>(`SELECT content FROM "Message" WHERE "runId" = $1 AND role = 'assistant'`, [result.runId]);

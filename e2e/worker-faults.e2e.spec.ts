@@ -4,8 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ANSWER, activeRuns, continuingReply, createTestDatabase, streamChat, waitUntil } from './fault-support.js';
-import { cleanUp, type PlatformProcess, startPlatformProcess } from './platform-process.js';
+import { ANSWER, activeRuns, continuingReply, createTestDatabase, streamChat, waitUntil, tearDown } from './fault-support.js';
+import { type PlatformProcess, startPlatformProcess } from './platform-process.js';
 
 /**
  * Faults of workers and gateways, with real processes: two workers and a gateway (the BUILT platform) on the
@@ -75,10 +75,7 @@ queue: { concurrency: 64, lock_ms: 2000, stalled_interval_ms: 1000, heartbeat_ms
 }, 120000);
 
 afterAll(async () => {
-  for (const p of [...all].reverse()) await p.stop('SIGKILL');
-  await cleanUp(all[0]);
-  await upstream?.close();
-  await db?.drop();
+  await tearDown(all, upstream, db);
 }, 60000);
 
 describe('worker and gateway faults', () => {

@@ -119,6 +119,8 @@ describe('RunEventWriter onWritten with a followed run', () => {
     await hub.start();
     const runId = randomUUID();
     const got: { seq: number; event: RunEvent }[] = [];
+    /** For each event the follower was told of: how many events Redis held at that moment. */
+    const inRedis: Promise<{ seq: number; held: number }>[] = [];
     const ended = new Promise<void>((resolve, reject) => {
       const subscription = hub.follow(
         runId,
@@ -130,8 +132,7 @@ describe('RunEventWriter onWritten with a followed run', () => {
       );
       // The gateway's own writer (no reply channel) feeds the follower directly...
       const own = new RunEventWriter(cmd, keys, runId, 0, 60, null, 0, (seq, event) => {
-        // ...and Redis has every event it is told of.
-        void cmd.xlen(keys.runEvents(runId)).then((n) => expect(n).toBeGreaterThanOrEqual(seq));
+        inRedis.push(cmd.xlen(keys.runEvents(runId)).then((held) => ({ seq, held })));
         subscription.push(seq, event);
       });
       own.append({ t: 'start', provider: 'up', model: 'm', attempt: 1 });
@@ -145,6 +146,10 @@ describe('RunEventWriter onWritten with a followed run', () => {
       }, reject);
     });
     await ended;
+    // Redis had every event the gateway's own writer told of by the time it told.
+    const checks = await Promise.all(inRedis);
+    expect(checks.map((c) => c.seq)).toEqual([1, 2]);
+    for (const { seq, held } of checks) expect(held).toBeGreaterThanOrEqual(seq);
     expect(got.map((g) => g.seq)).toEqual([1, 2, 3, 4]);
     expect(got.map((g) => g.event.t)).toEqual(['start', 'text', 'text', 'finish']);
   });

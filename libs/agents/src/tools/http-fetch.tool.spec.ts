@@ -3,10 +3,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { toolsConfigSchema, type ToolsConfig } from '@switchboard/contracts';
-import { ToolError } from '../tool.js';
 import { createHttpFetchTool } from './http-fetch.tool.js';
 import { runToolCall } from './run-tool-call.js';
 import { blockedAddressReason, type HostLookup } from './ssrf-guard.js';
+import { toolError } from '../../test/support/tool-error.js';
 
 /** A real server on loopback; it records every connection and request, so a test can prove none was made. */
 let server: Server;
@@ -99,15 +99,6 @@ beforeEach(() => {
 const defaults = toolsConfigSchema.parse({}).http_fetch;
 const open: ToolsConfig['http_fetch'] = { ...defaults, allow_private: true, max_bytes: 1000, max_redirects: 2 };
 const ctx = (signal = new AbortController().signal) => ({ signal, runId: 'r', depth: 0 });
-
-async function toolError(promise: Promise<string>): Promise<string> {
-  const error = await promise.then(
-    (value) => new Error(`resolved instead of failing: ${value}`),
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ToolError);
-  return (error as ToolError).message;
-}
 
 describe('http_fetch against a loopback server (allow_private)', () => {
   const tool = createHttpFetchTool(open);

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ToolError } from '../tool.js';
 import { createWebSearchTool } from './web-search.tool.js';
+import { toolError } from '../../test/support/tool-error.js';
 
 /** A fake SearXNG on loopback: answers `/search?q=...&format=json` (also under a `/searx` prefix). */
 let server: Server;
@@ -38,15 +38,6 @@ beforeEach(() => {
 });
 
 const ctx = { signal: new AbortController().signal, runId: 'r', depth: 0 };
-
-async function toolError(promise: Promise<string>): Promise<string> {
-  const error = await promise.then(
-    (value) => new Error(`resolved instead of failing: ${value}`),
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ToolError);
-  return (error as ToolError).message;
-}
 
 describe('web_search tool', () => {
   it('queries <url>/search with format=json and lists title, URL and snippet', async () => {
