@@ -270,7 +270,7 @@ describe('Redis outage', () => {
     expect(handedOver).toBeGreaterThan(0);
   }, 60000);
 
-  it('runs a gateway runs itself, when Redis restarts without its data: every client is told run_lost, none hangs, and the gateway answers again', async () => {
+  it('runs a gateway runs itself, when Redis restarts without its data: each client is told run_lost or gets the whole answer, none hangs, and the gateway answers again', async () => {
     const abortLoad = new AbortController();
     const streams = await openStreams(10, abortLoad.signal, inlineGatewayUrl);
     const stoppedAt = await stopRedis();
@@ -279,8 +279,12 @@ describe('Redis outage', () => {
     const ended = await Promise.all(streams);
     clearTimeout(hang);
     const summary = summarise(ended, stoppedAt);
-    log(`inline runs: Redis restarted without data -> streams ended ${JSON.stringify(summary.codes)}, the last ${summary.slowestMs} ms after the stop`);
-    expect(summary.codes).toEqual({ run_lost: 10 });
+    log(`inline runs: Redis restarted without data -> ${summary.complete} streams completed, the others ended ${JSON.stringify(summary.codes)}, the last ${summary.slowestMs} ms after the stop`);
+    // A run whose write failed while Redis was away is lost (its events are gone, so no worker can continue it
+    // under ids its client has seen). A run whose write was in flight is re-sent by ioredis once Redis is back,
+    // and goes on whole into the new Redis. Which happens depends on the moment of the stop; both end visibly.
+    for (const code of Object.keys(summary.codes)) expect(code).toBe('run_lost');
+    expect(summary.complete + (summary.codes.run_lost ?? 0)).toBe(10);
     expect(summary.slowestMs).toBeLessThan(3000 + GRACE_MS + 1500);
     let answered = false;
     await waitUntil(async () => (answered = (await streamChat(inlineGatewayUrl, KEY).catch(() => null))?.text === ANSWER), 20000, 100);
