@@ -8,22 +8,25 @@ import {
   terminalEventTypes,
   type Usage,
 } from '@switchboard/contracts';
-import { emptyUsage, ProviderError } from '@switchboard/providers';
+import { emptyUsage } from '@switchboard/providers';
 import { readRunEvents, type Redis, type RedisKeys, RunEventWriter, RunFencedError } from '@switchboard/queue';
 import { type Job, UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
-import { PipelineError } from '@switchboard/agents';
 import { runAgent } from './agent-run.js';
 import { runPipelineTarget } from './pipeline-run.js';
 import {
   callOptions,
   describeFailure,
+  type ModelRouter,
   newRunState,
+  observeRoute,
   PipelineInterrupted,
   type ProviderRegistry,
+  type ResponseCache,
   resolveTarget,
   type RunOutcome,
   runOutcome,
+  settleAnswer,
   streamModel,
 } from '@switchboard/runs';
 import type { RunLiveness } from './run-liveness.js';
@@ -41,6 +44,8 @@ export interface ChatRunDeps {
   config: SwitchboardConfig;
   catalog: ModelCatalog;
   registry: ProviderRegistry;
+  router: ModelRouter;
+  cache: ResponseCache;
   recorder: RunRecorder | null;
   /** Start rows and heartbeats in the database (null without persistence). */
   liveness: RunLiveness | null;
@@ -67,7 +72,6 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
   // A stalled job (its worker died) comes back without attemptsMade moving; attemptsStarted counts every start.
   // A run a gateway handed over had its first attempt there.
   const attempt = Math.max(job.attemptsMade + 1, job.attemptsStarted) + (data.handoff ? 1 : 0);
-  const retriesLeft = job.attemptsMade + 1 < (job.opts.attempts ?? 1);
   const log = logger.child({ runId: data.runId, jobId: job.id, attempt });
   // A retry (worker crash, provider failure) continues what earlier attempts streamed: never repeat, never lose.
   const earlier = attempt > 1 ? await readRunEvents(redis, keys, data.runId, 0) : [];
@@ -146,7 +150,7 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
       else notify('run.completed', { text: state.text, conversationId: await recordedConversation(deps, data, ownConversation) });
       return;
     }
-    const target = resolveTarget(config, deps.catalog, data.request.model);
+    const target = resolveTarget(config, deps.catalog, data.request.model, data.request);
     state.provider = target.provider;
     state.model = target.model;
     state.agentName = target.agent?.name ?? null;
@@ -163,8 +167,7 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
       await runAgent(deps, {
         runId: data.runId,
         agent: target.agent,
-        provider: target.provider,
-        model: target.model,
+        candidates: target.candidates,
         messages,
         prefix: prior.text,
         call,
@@ -199,10 +202,11 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
       });
       emit({ t: 'finish', reason: state.finishReason as 'stop', usage: state.usage });
     } else {
-      await streamModel(deps.registry, options, prior.text, state, emit);
+      await streamModel(deps.registry, deps.router.model(target.candidates, observeRoute(state, emit)), options, prior.text, state, emit);
     }
     await writer.flush();
     await record(outcome('succeeded', null));
+    settleAnswer({ cache: deps.cache, limits: deps.router.limits, tokenLimits: config.rate_limit.tokens_per_minute, logger: log }, data, state);
     notify('run.completed', { text: state.text, conversationId: await recordedConversation(deps, data, ownConversation) });
   } catch (error) {
     if (error instanceof RunFencedError) {
@@ -214,15 +218,9 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
       await writer.flush().catch(() => undefined);
       throw new Error('worker shut down during the run', { cause: error });
     }
+    // The router already retried and fell back (auto_pick.max_retries, fallbacks): a failure here is final.
+    // BullMQ's own attempts are for a worker that died or shut down mid-run.
     const cancelled = abort.signal.aborted;
-    const retryable =
-      !cancelled &&
-      ((error instanceof ProviderError && error.details.isRetryable) || (error instanceof PipelineError && error.details.isRetryable));
-    if (retryable && !state.streamed && retriesLeft) {
-      log.warn({ err: error }, 'provider failed before answering; the run will be retried');
-      await writer.flush().catch(() => undefined);
-      throw error;
-    }
     const failure = describeFailure(error, cancelled);
     log[cancelled ? 'info' : 'error']({ err: cancelled ? undefined : error, code: failure.code }, 'run ended without an answer');
     try {
@@ -288,6 +286,10 @@ function replay(events: RunEvent[]): Replayed {
       case 'background':
         r.backgrounded = true;
         continue;
+      case 'route':
+        r.provider = e.provider;
+        r.model = e.model;
+        break;
       case 'reasoning':
       case 'tool':
         break;
