@@ -329,12 +329,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       extraHeaders['X-Cache'] = hit ? 'HIT' : 'MISS';
       metrics.cache.inc({ result: hit ? 'hit' : 'miss' });
     }
-    let target = hit ? cachedTarget(hit) : null;
-    if (hit && !target) {
-      hit = null; // no room to answer it here: the run goes on as a miss
-      extraHeaders['X-Cache'] = 'MISS';
-    }
-    target ??= inlineTarget(request.model, request);
+    const target = hit ? cachedTarget(hit) : inlineTarget(request.model, request);
     const cancel = (): void => {
       // A run handed from this gateway to a worker is cancelled like any queued one.
       if (target && inline.cancel(runId, CLIENT_DISCONNECTED)) return;
@@ -402,9 +397,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
   };
 
-  /** A cache hit is answered here whatever model it came from: nothing is called. */
-  const cachedTarget = (hit: CachedAnswer): RunTarget | null =>
-    inline.hasRoom() ? { provider: hit.provider, model: hit.model, candidates: [{ provider: hit.provider, model: hit.model }], agent: null } : null;
+  /**
+   * A cache hit is answered here whatever model it came from, and whatever server.inline_runs says: nothing is
+   * called, and the run takes a moment. It is still a run: durable in Redis, resumable, recorded.
+   */
+  const cachedTarget = (hit: CachedAnswer): RunTarget => ({
+    provider: hit.provider,
+    model: hit.model,
+    candidates: [{ provider: hit.provider, model: hit.model }],
+    agent: null,
+  });
 
   const startInline = async (job: ChatRunJob, target: RunTarget, subscription: FollowSubscription, hit: CachedAnswer | null): Promise<void> => {
     try {

@@ -81,14 +81,11 @@ export class InlineRuns {
    * local model, or a fallback to one, needs a worker), with room left.
    */
   accepts(target: RunTarget): boolean {
-    if (!this.hasRoom() || target.agent || target.pipeline || target.candidates.length === 0) return false;
+    if (this.runs.size >= this.max || target.agent || target.pipeline || target.candidates.length === 0) return false;
     const { providers } = this.deps.config;
     return target.candidates.every((c) => providers.find((p) => p.name === c.provider)?.type === 'openai-compatible');
   }
 
-  hasRoom(): boolean {
-    return this.runs.size < this.max;
-  }
 
   /** Aborts a run this gateway holds; false when it holds none by that id. */
   cancel(runId: string, reason: string): boolean {
