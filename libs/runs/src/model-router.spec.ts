@@ -13,6 +13,7 @@ const config = switchboardConfigSchema.parse({
     { name: 'writer', model: 'remote/r2', fallbacks: ['other/o1', 'auto'], system_prompt: 'Write.' },
     { name: 'boss', model: 'writer' },
     { name: 'typo', model: 'remote/r1', fallbacks: ['nowhere/x'] },
+    { name: 'switched', model: 'remote/r1', fallbacks: ['off/x', 'other/o1'] },
   ],
 });
 const catalog = new ModelCatalog(config);
@@ -55,10 +56,16 @@ describe('resolveTarget', () => {
     ]);
   });
 
+  it('leaves out fallbacks on a disabled provider', () => {
+    expect(resolveTarget(config, catalog, 'switched').candidates).toEqual([
+      { provider: 'remote', model: 'r1' },
+      { provider: 'other', model: 'o1' },
+    ]);
+  });
+
   it('refuses unknown ids, unknown fallbacks and disabled providers', () => {
     expect(() => resolveTarget(config, catalog, 'nope')).toThrow(RouteError);
     expect(() => resolveTarget(config, catalog, 'off/x')).toThrow(RouteError);
     expect(() => resolveTarget(config, catalog, 'typo')).toThrow(/nowhere\/x/);
-    expect(() => resolveTarget(config, catalog, 'remote/r1', { models: ['off/x'] })).toThrow(RouteError);
   });
 });

@@ -65,6 +65,8 @@ export function resolveTarget(
 function expand(config: SwitchboardConfig, catalog: ModelCatalog, id: string): RouteCandidate[] {
   if (id === 'auto') return autoCandidates(config);
   const route = catalog.resolve(id);
+  // A fallback on a provider that is configured but switched off is skipped, like a disabled provider of `auto`.
+  if (!route && config.providers.some((p) => !p.enabled && id.startsWith(`${p.name}/`))) return [];
   if (route?.kind !== 'provider') throw new RouteError(`The fallback model \`${id}\` does not exist (fallbacks name \`<provider>/<model>\` or \`auto\`).`);
   return [{ provider: route.provider, model: route.model }];
 }
