@@ -171,6 +171,7 @@ describe('api: http behaviour', () => {
         'GET /api/conversations/{id}/messages',
         'POST /api/conversations/{id}/messages',
         'GET /api/keys',
+        'GET /api/providers',
         'POST /api/keys',
         'DELETE /api/keys/{id}',
         'GET /api/runs/{id}',
