@@ -109,6 +109,10 @@ async function streamSlowly(reply: FakeCompletionReply, rendered: RenderedStream
   const { deltas } = rendered;
   for (let i = 0; i <= deltas.length; i++) {
     if (res.destroyed || i === reply.hangAfterDeltas) return;
+    if (reply.holdAfterDeltas && i === reply.holdAfterDeltas.after) {
+      await reply.holdAfterDeltas.until;
+      if (res.destroyed) return;
+    }
     if (i === reply.dropAfterDeltas) {
       ex.dropped = true;
       res.socket?.destroy();
@@ -130,6 +134,7 @@ async function streamSlowly(reply: FakeCompletionReply, rendered: RenderedStream
 const needsSlowPath = (r: FakeCompletionReply): boolean =>
   !!(r.firstByteDelayMs || r.firstDeltaDelayMs || r.deltaDelayMs) ||
   r.hangAfterDeltas !== undefined ||
+  r.holdAfterDeltas !== undefined ||
   r.dropAfterDeltas !== undefined ||
   r.errorAfterDeltas !== undefined;
 
