@@ -235,6 +235,23 @@ describe('fake upstream', () => {
     await expect(upstream.requests.at(-1)!.outcome).resolves.toBe('completed');
   });
 
+  it('holds a JSON reply until the gate opens', async () => {
+    const gate = createGate();
+    upstream.setReply({ type: 'completion', text: 'held', holdAfterDeltas: { after: 0, until: gate.opened } });
+    const seen = upstream.requests.length;
+    let answered = false;
+    const res = post(chat()).then((r) => {
+      answered = true;
+      return r;
+    });
+    await waitFor(() => upstream.requests.length > seen, 'the request to arrive');
+    // The request is in, the gate shut: no answer yet.
+    await new Promise((r) => setImmediate(r));
+    expect(answered).toBe(false);
+    gate.open();
+    expect(((await (await res).json()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content).toBe('held');
+  });
+
   it('hangs until the client aborts, and records that the connection closed early', async () => {
     upstream.setReply({ type: 'hang' });
     const controller = new AbortController();

@@ -45,7 +45,8 @@ export interface FakeCompletionReply {
   /** Stop writing after this many deltas and keep the connection open until the client leaves. */
   hangAfterDeltas?: number;
   /**
-   * Stop after `after` deltas (0: right after the role chunk) until `until` settles, then go on. Not plain data
+   * Stop after `after` deltas (0: right after the role chunk) until `until` settles, then go on; a JSON reply
+   * (`stream: false`) is sent once `until` settles. Not plain data
    * like the rest: it lets a test hold streams mid-answer for certain while it breaks something, instead of
    * hoping a delay is long enough.
    */

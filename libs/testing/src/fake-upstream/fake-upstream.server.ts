@@ -151,12 +151,13 @@ function sendCompletion(reply: FakeCompletionReply, body: Record<string, unknown
   const { res } = ex;
   if (body['stream'] !== true) {
     const json = cached(effective, `j\0${model}`, () => renderJson(effective, model));
-    if (!effective.firstByteDelayMs) {
+    const hold = effective.holdAfterDeltas?.until;
+    if (!effective.firstByteDelayMs && !hold) {
       res.writeHead(200, jsonHeaders);
       res.end(json);
       return;
     }
-    void sleep(effective.firstByteDelayMs).then(() => {
+    void Promise.all([sleep(effective.firstByteDelayMs ?? 0), hold]).then(() => {
       if (res.destroyed) return;
       res.writeHead(200, jsonHeaders);
       res.end(json);
