@@ -228,10 +228,19 @@ describe('worker and gateway faults', () => {
 
   it('(c) SIGTERM to a gateway with open streams: it keeps answering new requests 503 shutting_down while the open streams finish', async () => {
     const url = gateway.urls.gateway!;
-    const open = Array.from({ length: 5 }, () => streamChat(url, KEY));
-    await new Promise((r) => setTimeout(r, 500));
+    let streaming = 0;
+    const open = Array.from({ length: 5 }, () =>
+      streamChat(url, KEY, {
+        onText: (_t, r) => {
+          if (r.times.length === 1) streaming++;
+        },
+      }),
+    );
+    // Every stream is mid-answer when the signal comes...
+    expect(await waitUntil(() => streaming === 5, 10000)).toBe(true);
     const stopping = gateway.stop('SIGTERM');
-    await new Promise((r) => setTimeout(r, 100));
+    // ...and the gateway has begun draining before the late request is sent.
+    expect(await waitUntil(async () => (await fetch(`${url}/readyz`).catch(() => null))?.status === 503, 10000)).toBe(true);
     const late = await fetch(`${url}/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
