@@ -8,7 +8,7 @@
 //   patterns     passed to Jest as they are, e.g. `e2e libs/queue` for the timing-sensitive suites only
 // Each run's Jest JSON report and log go to tmp/test-repeat/<stamp>/ (git-ignored). Exit code 1 if any test failed.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -40,14 +40,12 @@ function runJest(patterns, jsonFile, logFile) {
   const args = ['--experimental-vm-modules', 'node_modules/jest/bin/jest.js', '--runInBand=false', '--json', `--outputFile=${jsonFile}`, ...patterns];
   return new Promise((resolve) => {
     const started = Date.now();
-    const log = [];
+    // Written as it comes, so a run in progress can be followed with tail -f.
+    const log = createWriteStream(logFile);
     const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.on('data', (d) => log.push(d));
-    child.stderr.on('data', (d) => log.push(d));
-    child.on('close', (code) => {
-      writeFileSync(logFile, Buffer.concat(log));
-      resolve({ code, seconds: Math.round((Date.now() - started) / 1000) });
-    });
+    child.stdout.pipe(log, { end: false });
+    child.stderr.pipe(log, { end: false });
+    child.on('close', (code) => log.end(() => resolve({ code, seconds: Math.round((Date.now() - started) / 1000) })));
   });
 }
 
