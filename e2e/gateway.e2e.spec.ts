@@ -168,28 +168,33 @@ describe('gateway end to end (built apps, real Redis, fake upstream over HTTP)',
   });
 
   it('sends `: ping` heartbeats while the upstream is silent', async () => {
-    const res = await fetch(`${gw}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ model: 'fake/m1', messages: [{ role: 'user', content: 'silent' }], stream: true }),
-    });
-    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
-    // The upstream stays silent until three pings came through (heartbeat_ms 200), however long that takes.
-    const reader = res.body!.getReader();
-    const decoder = new TextDecoder();
-    let body = '';
-    const pings = (): number => (body.match(/^: ping$/gm) ?? []).length;
-    while (pings() < 3) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      body += decoder.decode(value, { stream: true });
+    try {
+      const res = await fetch(`${gw}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ model: 'fake/m1', messages: [{ role: 'user', content: 'silent' }], stream: true }),
+        signal: AbortSignal.timeout(25000),
+      });
+      expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      // The upstream stays silent until three pings came through (heartbeat_ms 200), however long that takes.
+      const reader = res.body!.getReader();
+      const decoder = new TextDecoder();
+      let body = '';
+      const pings = (): number => (body.match(/^: ping$/gm) ?? []).length;
+      while (pings() < 3) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        body += decoder.decode(value, { stream: true });
+      }
+      expect(pings()).toBeGreaterThanOrEqual(3);
+      expect(body).not.toContain('"content":"after');
+      silence.open();
+      for (let r = await reader.read(); !r.done; r = await reader.read()) body += decoder.decode(r.value, { stream: true });
+      expect(body).toContain('"content":"after "');
+      expect(body).toContain('"content":"silence"');
+    } finally {
+      silence.open(); // a failed check must not leave the upstream holding the stream
     }
-    expect(body).not.toContain('"content":"after');
-    silence.open();
-    for (let r = await reader.read(); !r.done; r = await reader.read()) body += decoder.decode(r.value, { stream: true });
-    expect(pings()).toBeGreaterThanOrEqual(3);
-    expect(body).toContain('"content":"after "');
-    expect(body).toContain('"content":"silence"');
   });
 
   it('keeps the conversation of an Open WebUI chat: one conversation, both turns, answers included', async () => {
