@@ -53,7 +53,7 @@ queue: { concurrency: 64 }
   });
   gw = platform.urls.gateway!;
   client = new OpenAI({ baseURL: `${gw}/v1`, apiKey: KEY, maxRetries: 0 });
-}, 60000);
+}, 120000);
 
 afterAll(async () => {
   await platform?.stop();
