@@ -15,7 +15,7 @@ describe('api: keys', () => {
 
   beforeAll(async () => {
     api = await startTestApi(testConfig({ auth: { admin_key: ADMIN_KEY, api_key: SHARED_KEY } }));
-  });
+  }, 120_000);
   afterAll(async () => {
     await api?.close();
   });

@@ -26,7 +26,7 @@ describe('api: runs', () => {
     api = await startTestApi(testConfig({ auth: { admin_key: ADMIN_KEY, api_key: SHARED_KEY }, redis: { prefix } }), { redis });
     alice = await newKey('alice');
     bob = await newKey('bob');
-  });
+  }, 120_000);
   afterAll(async () => {
     await stopListening?.();
     await api?.close();

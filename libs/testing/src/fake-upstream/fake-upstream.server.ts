@@ -268,6 +268,10 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => route(req, ex, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
   });
+  // Node closes an idle keep-alive connection after 5 s; a client that reuses it just then, as a busy machine's
+  // slow timers make likely, fails with "other side closed". Tests see real servers keep connections longer.
+  server.keepAliveTimeout = 65000;
+  server.headersTimeout = 66000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
