@@ -72,12 +72,14 @@ queue: { concurrency: 64, lock_ms: 2000, stalled_interval_ms: 1000, heartbeat_ms
   await startWorker();
   gateway = await startPlatformProcess({ configYaml: null, app: 'gateway', env, prefix, dir });
   all.push(gateway);
-}, 120000);
+}, 240000);
 
 afterAll(async () => {
   await tearDown(all, upstream, db);
 }, 60000);
 
+// Generous deadlines and test timeouts: on a machine shared with other suites a worker has taken 27 s to start
+// and 100 streams more than 20 s to get their first words. They bound waiting, they are not what is checked.
 describe('worker and gateway faults', () => {
   it('(a) kill -9 of the worker mid-stream: the client reads one whole answer, nothing repeated or lost; recorded once', async () => {
     let killedAt = 0;
@@ -112,7 +114,7 @@ describe('worker and gateway faults', () => {
     expect(messages).toEqual([{ content: ANSWER }]);
 
     await startWorker(); // back to two workers for the next tests
-  }, 60000);
+  }, 120000);
 
   it('(b) 100 clients dropping mid-stream: every worker slot is freed and the upstream saw its connections closed early', async () => {
     const before = upstream.requests.length;
@@ -126,7 +128,7 @@ describe('worker and gateway faults', () => {
         },
       }).catch(() => null),
     );
-    expect(await waitUntil(() => started === 100, 20000)).toBe(true);
+    expect(await waitUntil(() => started === 100, 60000)).toBe(true);
     const droppedAt = Date.now();
     for (const c of controllers) c.abort();
     await Promise.all(streams);
@@ -140,7 +142,7 @@ describe('worker and gateway faults', () => {
     expect(ours).toHaveLength(100);
     const outcomes = await Promise.all(ours.map((r) => r.outcome));
     expect(outcomes.filter((o) => o === 'closed-early')).toHaveLength(100);
-  }, 60000);
+  }, 120000);
 
   it('(c) SIGTERM to a worker mid-run: it finishes the run within its grace period and exits cleanly', async () => {
     let victim: PlatformProcess | undefined;
@@ -159,7 +161,7 @@ describe('worker and gateway faults', () => {
     expect(result.text).toBe(ANSWER);
     expect(await exit).toBe(0);
     await startWorker();
-  }, 60000);
+  }, 120000);
 
   it('(c) SIGTERM to a worker whose grace period is shorter than the run: the run is handed back and finished elsewhere', async () => {
     // Only a worker with a 300 ms grace is up when the run starts, so it holds it; another one starts after the signal.
@@ -185,7 +187,7 @@ describe('worker and gateway faults', () => {
     const gap = Math.max(...result.times.map((t, i) => (i > 0 ? t - result.times[i - 1]! : 0)));
     log(`worker SIGTERM with grace 300 ms mid-run -> handed back, continued on a worker started after the signal; longest pause on the client ${gap} ms (worker start included); signal at ${signalledAt}`);
     while (liveWorkers().length < 2) await startWorker();
-  }, 60000);
+  }, 120000);
 
   it('(d) kill -9 of the worker while a run goes on in the background: another worker finishes it, recorded once', async () => {
     // Ten tool steps of ~300 ms each after the first call, then the answer: about 3 s in the background.
@@ -225,7 +227,7 @@ describe('worker and gateway faults', () => {
     } finally {
       upstream.setReply(continuingReply(50));
     }
-  }, 60000);
+  }, 120000);
 
   it('(c) SIGTERM to a gateway with open streams: it keeps answering new requests 503 shutting_down while the open streams finish', async () => {
     const url = gateway.urls.gateway!;
@@ -263,6 +265,6 @@ describe('worker and gateway faults', () => {
     expect(await stopping).toBe(0);
     // Closed once the streams are done.
     expect(await fetch(`${url}/healthz`).then(() => 'answered', () => 'refused')).toBe('refused');
-  }, 60000);
+  }, 120000);
 
 });

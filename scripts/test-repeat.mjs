@@ -114,7 +114,10 @@ async function main() {
       }
       const counts = report ? `${report.numPassedTests} passed, ${report.numFailedTests} failed, ${report.numTotalTests} total tests in ${report.numTotalTestSuites} suites` : 'no report';
       runs.push({ run: i, seconds, counts, failed: failed.length });
-      console.log(`run ${i}/${options.runs}: ${counts}, ${seconds} s${failed.length ? ` — FAILED: ${failed.map((f) => f.id).join('; ')}` : ''}`);
+      const byFile = new Map();
+      for (const f of failed) byFile.set(f.id.split(' ')[0], (byFile.get(f.id.split(' ')[0]) ?? 0) + 1);
+      const where = [...byFile].map(([file, n]) => `${file} (${n})`).join(', ');
+      console.log(`run ${i}/${options.runs}: ${counts}, ${seconds} s${failed.length ? ` — failures in ${where}` : ''}`);
     }
   } finally {
     stopLoad();
