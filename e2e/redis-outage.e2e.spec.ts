@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { createGate, type FakeReply, type FakeRequest, type FakeUpstream, getFreePort, startFakeUpstream, startTcpProxy, type TcpProxy, waitFor } from '@switchboard/testing';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -183,6 +183,11 @@ afterAll(async () => {
 }, 60000);
 
 describe('Redis outage', () => {
+  // A case that failed with Redis stopped must not fail the ones after it too.
+  beforeEach(async () => {
+    if (!redis) await startRedis();
+  });
+
   it('answers 503 within a second of Redis stopping, ends every open stream and waiting request visibly once the grace is over, and recovers by itself', async () => {
     const baseline = await streamChat(gatewayUrl, KEY);
     expect(baseline.text).toBe(ANSWER);

@@ -132,9 +132,10 @@ describe('worker and gateway faults', () => {
     const droppedAt = Date.now();
     for (const c of controllers) c.abort();
     await Promise.all(streams);
-    // How fast is measured and logged, not asserted: on a shared machine it has taken from 0.4 s to over 4 s.
-    // That the runs were cancelled, not finished, the upstream shows: every call was closed early.
-    const freed = await waitUntil(async () => (await Promise.all(liveWorkers().map((w) => activeRuns(w.urls.worker!)))).every((n) => n === 0), 15000);
+    // How fast is measured and logged, not asserted: it has taken 0.4 s on an idle machine and 16.5 s on one
+    // shared by several test suites (load average 17 on 2 cores). That the runs were cancelled, not finished,
+    // the upstream shows: every call was closed early.
+    const freed = await waitUntil(async () => (await Promise.all(liveWorkers().map((w) => activeRuns(w.urls.worker!)))).every((n) => n === 0), 60000);
     const freedMs = Date.now() - droppedAt;
     log(`100 clients dropped -> all worker slots free after ${freedMs} ms`);
     expect(freed).toBe(true);
