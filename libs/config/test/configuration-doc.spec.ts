@@ -29,6 +29,9 @@ function leaves(schema: z.core.$ZodType, path: string[], inherited: unknown): Le
   switch (def.type) {
     case 'default':
       return leaves(def.innerType as z.core.$ZodType, path, def.defaultValue);
+    case 'prefault':
+      // A default given as input (parsed like a value from the file): the docs show what one would write.
+      return leaves(def.innerType as z.core.$ZodType, path, def.defaultValue);
     case 'optional':
       return leaves(def.innerType as z.core.$ZodType, path, inherited);
     case 'pipe':

@@ -95,7 +95,14 @@ const providerCommon = {
    */
   idle_timeout_ms: positiveInt.default(30000),
   /** Overrides of the top-level `circuit_breaker` for this provider. */
-  circuit_breaker: circuitBreakerConfigSchema.partial().optional(),
+  circuit_breaker: z
+    .strictObject({
+      enabled: z.boolean().optional(),
+      failure_threshold: positiveInt.optional(),
+      window_ms: positiveInt.optional(),
+      cooldown_ms: positiveInt.optional(),
+    })
+    .optional(),
   /**
    * Limits on what all gateways and workers together send this provider (shared in Redis). A provider over
    * its limit is skipped by `auto` and fallbacks; a request for it alone gets 429.

@@ -71,7 +71,11 @@ export class CircuitBreakers {
     private readonly keys: RedisKeys,
     private readonly logger: Logger,
   ) {
-    for (const p of config.providers) this.settings.set(p.name, { ...config.circuit_breaker, ...p.circuit_breaker });
+    for (const p of config.providers) {
+      // A provider's own keys override the top-level ones, key by key.
+      const own = Object.fromEntries(Object.entries(p.circuit_breaker ?? {}).filter(([, v]) => v !== undefined));
+      this.settings.set(p.name, { ...config.circuit_breaker, ...own });
+    }
     this.redis = redis as BreakerRedis;
     if (!this.redis.sbCircuitFailure) {
       redis.defineCommand('sbCircuitFailure', { numberOfKeys: 5, lua: FAILURE });
