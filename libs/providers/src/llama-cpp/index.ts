@@ -20,3 +20,13 @@ export {
   type ModelFileStatus,
   type ModelManifest,
 } from './model-manifest.js';
+export {
+  defaultLocalModel,
+  firstLlamaProvider,
+  isTestModel,
+  TEST_MODEL_FILE,
+  TEST_MODEL_NAME,
+  testModelPath,
+  withDefaultLocalModel,
+  withServedLocalModels,
+} from './served-models.js';
