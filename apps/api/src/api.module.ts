@@ -8,10 +8,12 @@ import {
   AGENTS_REPOSITORY,
   API_CONFIG,
   API_KEYS_REPOSITORY,
+  BENCHMARKS_REPOSITORY,
   CONVERSATIONS_REPOSITORY,
   DATABASE,
   LOGGER,
   MESSAGES_REPOSITORY,
+  MODELS_OPTIONS,
   REDIS,
   RUNS_REPOSITORY,
 } from './api.tokens.js';
@@ -33,6 +35,10 @@ import { MetricsController } from './metrics/metrics.controller.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { NotificationsServer } from './notifications/notifications.server.js';
 import { NotificationsService } from './notifications/notifications.service.js';
+import { BenchmarksController } from './benchmarks/benchmarks.controller.js';
+import { BenchmarksService } from './benchmarks/benchmarks.service.js';
+import { ModelsController } from './models/models.controller.js';
+import { ModelsService, type ModelsOptions } from './models/models.service.js';
 import { RunsController } from './runs/runs.controller.js';
 import { RunsService } from './runs/runs.service.js';
 
@@ -42,6 +48,7 @@ export interface ApiModuleDeps {
   redis: RedisPinger | undefined;
   logger: Logger;
   metrics: MetricsService;
+  models?: ModelsOptions;
 }
 
 /** The whole REST app in one module: it is small, and one list of its parts reads better than a module tree. */
@@ -50,7 +57,17 @@ export class ApiModule {
   static register(deps: ApiModuleDeps): DynamicModule {
     return {
       module: ApiModule,
-      controllers: [HealthController, MetricsController, AgentsController, ConversationsController, MessagesController, ApiKeysController, RunsController],
+      controllers: [
+        HealthController,
+        MetricsController,
+        AgentsController,
+        ConversationsController,
+        MessagesController,
+        ApiKeysController,
+        RunsController,
+        ModelsController,
+        BenchmarksController,
+      ],
       providers: [
         ...externalProviders(deps),
         { provide: APP_GUARD, useClass: AuthGuard },
@@ -62,6 +79,8 @@ export class ApiModule {
         MessagesService,
         ApiKeysService,
         RunsService,
+        ModelsService,
+        BenchmarksService,
         HealthService,
         NotificationsService,
         NotificationsServer,
@@ -82,11 +101,13 @@ function externalProviders(deps: ApiModuleDeps): Provider[] {
     { provide: DATABASE, useValue: deps.db },
     { provide: LOGGER, useValue: deps.logger },
     { provide: MetricsService, useValue: deps.metrics },
+    { provide: MODELS_OPTIONS, useValue: deps.models ?? {} },
     ...(deps.redis ? [{ provide: REDIS, useValue: deps.redis }] : []),
     repository(AGENTS_REPOSITORY, (db) => db.agents),
     repository(CONVERSATIONS_REPOSITORY, (db) => db.conversations),
     repository(MESSAGES_REPOSITORY, (db) => db.messages),
     repository(API_KEYS_REPOSITORY, (db) => db.apiKeys),
     repository(RUNS_REPOSITORY, (db) => db.runs),
+    repository(BENCHMARKS_REPOSITORY, (db) => db.benchmarks),
   ];
 }

@@ -13,6 +13,8 @@ export {
 export type { LlamaCppLogger, LlamaGpuMode } from './llama-runtime.js';
 export { lowerBoundNeed, type MemoryNeed, type MemoryPlan } from './memory-estimate.js';
 export {
+  manifestPathIn,
+  recordManifestSha256,
   modelFilesOnDisk,
   modelManifestSchema,
   readModelManifest,
