@@ -1,6 +1,5 @@
 import { findProjectRoot, loadConfig } from '@switchboard/config';
 import { manifestPathIn, readModelManifest, type ManifestModel, type ModelManifest } from '@switchboard/providers';
-import path from 'node:path';
 
 /** The known models and where they live, for the `models` commands. */
 export interface ModelCatalog {

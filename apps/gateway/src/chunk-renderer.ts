@@ -1,12 +1,16 @@
 import type { ChatCompletion, FinishReason, RunEvent, ToolCall, Usage } from '@switchboard/contracts';
 
+/** `system_fingerprint` of answers from the generated test model, so no client mistakes its noise for a model's. */
+export const TEST_MODEL_FINGERPRINT = 'switchboard-test-model';
+
 /**
  * Turns run events into the exact bytes OpenAI streams: `chat.completion.chunk` objects as SSE `data:` lines,
  * each with an `id:` (the event's seq) so `Last-Event-ID` can resume. Chunks are built by string
  * concatenation around a prefix rendered once per stream: this runs for every token of every answer.
  */
 export class ChunkRenderer {
-  private readonly head: string;
+  private head: string;
+  private fingerprint = 'null';
   private readonly modelJson: string;
   private roleSent = false;
   readonly completionId: string;
@@ -19,7 +23,11 @@ export class ChunkRenderer {
   ) {
     this.completionId = `chatcmpl-${runId}`;
     this.modelJson = JSON.stringify(model);
-    this.head = `{"id":"${this.completionId}","object":"chat.completion.chunk","created":${created},"model":${this.modelJson},"system_fingerprint":null,"choices":[`;
+    this.head = this.headFor('null');
+  }
+
+  private headFor(fingerprint: string): string {
+    return `{"id":"${this.completionId}","object":"chat.completion.chunk","created":${this.created},"model":${this.modelJson},"system_fingerprint":${fingerprint},"choices":[`;
   }
 
   private choice(delta: string, finish: FinishReason | null = null): string {
@@ -37,6 +45,10 @@ export class ChunkRenderer {
     const id = `id: ${seq}\n`;
     switch (event.t) {
       case 'start':
+        if (event.test_model) {
+          this.fingerprint = JSON.stringify(TEST_MODEL_FINGERPRINT);
+          this.head = this.headFor(this.fingerprint);
+        }
         // A retried attempt sends another start; the client already has its role chunk.
         if (this.roleSent) return '';
         this.roleSent = true;
@@ -55,7 +67,7 @@ export class ChunkRenderer {
       case 'finish': {
         let out = `${this.roleDelta()}${id}data: ${this.choice('{}', event.reason)}\n\n`;
         if (this.includeUsage) {
-          out += `data: {"id":"${this.completionId}","object":"chat.completion.chunk","created":${this.created},"model":${this.modelJson},"system_fingerprint":null,"choices":[],"usage":${JSON.stringify(event.usage)}}\n\n`;
+          out += `data: {"id":"${this.completionId}","object":"chat.completion.chunk","created":${this.created},"model":${this.modelJson},"system_fingerprint":${this.fingerprint},"choices":[],"usage":${JSON.stringify(event.usage)}}\n\n`;
         }
         return `${out}data: [DONE]\n\n`;
       }
@@ -71,6 +83,7 @@ export class ChunkRenderer {
 export class CompletionAccumulator {
   private text = '';
   private reasoning = '';
+  private testModel = false;
   private readonly tools: ToolCall[] = [];
 
   add(event: RunEvent): void {
@@ -93,6 +106,8 @@ export class CompletionAccumulator {
         this.text += event.message;
         break;
       case 'start':
+        if (event.test_model) this.testModel = true;
+        break;
       case 'finish':
       case 'error':
         break;
@@ -106,7 +121,7 @@ export class CompletionAccumulator {
       object: 'chat.completion',
       created,
       model,
-      system_fingerprint: null,
+      system_fingerprint: this.testModel ? TEST_MODEL_FINGERPRINT : null,
       choices: [
         {
           index: 0,

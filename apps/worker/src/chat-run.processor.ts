@@ -8,7 +8,7 @@ import {
   terminalEventTypes,
   type Usage,
 } from '@switchboard/contracts';
-import { emptyUsage, ProviderError } from '@switchboard/providers';
+import { emptyUsage, isTestModel, ProviderError } from '@switchboard/providers';
 import { readRunEvents, type Redis, type RedisKeys, RunEventWriter, RunFencedError } from '@switchboard/queue';
 import { type Job, UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
@@ -154,7 +154,7 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
       deps.backgrounded.add(data.runId);
       deps.liveness?.markBackground(data.runId);
     }
-    emit({ t: 'start', provider: state.provider, model: state.model, attempt });
+    emit({ t: 'start', provider: state.provider, model: state.model, attempt, ...(isTestModel(config, state.provider, state.model) ? { test_model: true as const } : {}) });
     const options = callOptions(data, abort.signal);
     if (target.agent) {
       notifies = true;
