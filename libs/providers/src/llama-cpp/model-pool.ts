@@ -13,6 +13,7 @@ import type { LlamaCppProviderConfig } from '@switchboard/contracts';
 import { llamaErrors } from './llama-errors.js';
 import type { LlamaCppLogger } from './llama-runtime.js';
 import { checkMemory, formatGiB, type MemoryPlan } from './memory-estimate.js';
+import { manifestPathIn, readModelManifest } from './model-manifest.js';
 import { SequencePool } from './sequence-pool.js';
 
 export type LlamaModelConfig = LlamaCppProviderConfig['models'][number];
@@ -101,7 +102,7 @@ export class LlamaModelPool {
       (s) => (s.isFile() ? s.size : undefined),
       () => undefined,
     );
-    if (size === undefined) throw llamaErrors.missingFile(providerName, config.name, file);
+    if (size === undefined) throw llamaErrors.missingFile(providerName, config.name, file, await manifestNameOf(file));
 
     const llama = await this.options.runtime();
     const params = config.params;
@@ -169,6 +170,12 @@ export class LlamaModelPool {
     }
     return loaded;
   }
+}
+
+/** The name of the manifest model (the manifest beside the file) that this file belongs to, if any. */
+async function manifestNameOf(file: string): Promise<string | undefined> {
+  const manifest = await readModelManifest(manifestPathIn(path.dirname(file))).catch(() => null);
+  return manifest?.models.find((m) => m.file === path.basename(file))?.name;
 }
 
 function blockCount(metadata: object): number {
