@@ -31,6 +31,8 @@ export interface ModelsOptions {
 @Injectable()
 export class ModelsService implements OnModuleDestroy {
   private readonly jobs: ModelJobsClient;
+  /** The model `select` made the default while this api runs (its config was loaded before). */
+  private selected: string | undefined;
 
   constructor(
     @Inject(API_CONFIG) private readonly config: SwitchboardConfig,
@@ -49,7 +51,7 @@ export class ModelsService implements OnModuleDestroy {
       this.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'model catalogue without download states');
       return new Map<string, ModelDownloadDto>();
     });
-    return buildModelCatalogue(this.config, { manifest: await this.manifest(), downloads });
+    return buildModelCatalogue(this.config, { manifest: await this.manifest(), downloads, ...(this.selected ? { defaultModelId: this.selected } : {}) });
   }
 
   /** One model by name (manifest name, configured entry name, or a local server's name). */
@@ -100,6 +102,7 @@ export class ModelsService implements OnModuleDestroy {
     }).catch((error: unknown) => {
       throw ApiError.badRequest(error instanceof Error ? error.message : String(error));
     });
+    this.selected = outcome.modelId;
     const listeners = await this.jobs.use((j) => j.redis.publish(redisKeys(this.config.redis.prefix).modelSelectedChannel(), JSON.stringify({ model: outcome.entryName })));
     return { model_id: outcome.modelId, config_path: configPath, change: outcome.change, applied: listeners > 0, notes: outcome.notes };
   }

@@ -22,6 +22,8 @@ export interface CatalogueOptions {
   downloads?: ReadonlyMap<string, ModelDownloadDto>;
   /** RAM to count as free; default os.freemem() (MemAvailable on Linux). */
   freeRamBytes?: number;
+  /** The default local model when it was selected after `config` was loaded (`<provider>/<name>`). */
+  defaultModelId?: string;
 }
 
 /** Same headroom as the worker's check before it loads a model (memory-estimate.ts). */
@@ -43,7 +45,7 @@ export async function buildModelCatalogue(config: SwitchboardConfig, options: Ca
   const downloads = options.downloads ?? new Map<string, ModelDownloadDto>();
   const llama = firstLlamaProvider(config);
   const rows: CatalogueModelDto[] = [];
-  const defaultId = llama?.models[0] ? `${llama.name}/${llama.models[0].name}` : null;
+  const defaultId = options.defaultModelId ?? (llama?.models[0] ? `${llama.name}/${llama.models[0].name}` : null);
   const fits = (ram: number): boolean => ram * RAM_HEADROOM <= freeRam;
 
   const discovery = discoverLocalServers(config);
