@@ -37,6 +37,7 @@ import { NotificationsServer } from './notifications/notifications.server.js';
 import { NotificationsService } from './notifications/notifications.service.js';
 import { BenchmarksController } from './benchmarks/benchmarks.controller.js';
 import { BenchmarksService } from './benchmarks/benchmarks.service.js';
+import { ModelJobsClient } from './models/model-jobs.client.js';
 import { ModelsController } from './models/models.controller.js';
 import { ModelsService, type ModelsOptions } from './models/models.service.js';
 import { RunsController } from './runs/runs.controller.js';
@@ -79,6 +80,7 @@ export class ApiModule {
         MessagesService,
         ApiKeysService,
         RunsService,
+        ModelJobsClient,
         ModelsService,
         BenchmarksService,
         HealthService,

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import {
   type BenchmarkDto,
   type CreateBenchmarkRequest,
@@ -20,19 +20,13 @@ import { toBenchmarkDto } from './benchmark.mapper.js';
  * own models. Model ids are checked here against what the platform serves, so a typo is a 400 at once.
  */
 @Injectable()
-export class BenchmarksService implements OnModuleDestroy {
-  private readonly jobs: ModelJobsClient;
+export class BenchmarksService {
 
   constructor(
     @Inject(BENCHMARKS_REPOSITORY) private readonly benchmarks: BenchmarksRepository,
     @Inject(API_CONFIG) private readonly config: SwitchboardConfig,
-  ) {
-    this.jobs = new ModelJobsClient(config);
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    await this.jobs.close();
-  }
+    private readonly jobs: ModelJobsClient,
+  ) {}
 
   async create(principal: Principal, body: CreateBenchmarkRequest): Promise<BenchmarkDto> {
     await this.checkModels([

@@ -1,7 +1,9 @@
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { type SwitchboardConfig } from '@switchboard/contracts';
-import { connectRedis, createRedis, jobCatalog, ModelDownloads, ModelNotifier, type Redis, redisKeys } from '@switchboard/queue';
+import { jobCatalog, ModelDownloads, ModelNotifier, type Redis, redisKeys } from '@switchboard/queue';
 import { Queue } from 'bullmq';
-import { ApiError } from '../common/api-error.js';
+import { API_CONFIG } from '../api.tokens.js';
+import { openQueueConnection, unavailableOnError } from '../common/queue-connection.js';
 
 export interface ModelJobs {
   redis: Redis;
@@ -12,12 +14,18 @@ export interface ModelJobs {
 
 /**
  * The API's handle on the `models` and `benchmarks` queues and the download states. Its Redis connection opens
- * on first use; while Redis is away its calls fail at once with a 503 instead of waiting.
+ * on first use (shared by the models and benchmarks services); while Redis is away its calls fail at once with
+ * a 503 instead of waiting.
  */
-export class ModelJobsClient {
+@Injectable()
+export class ModelJobsClient implements OnModuleDestroy {
   private opening: Promise<ModelJobs> | null = null;
 
-  constructor(private readonly config: SwitchboardConfig) {}
+  constructor(@Inject(API_CONFIG) private readonly config: SwitchboardConfig) {}
+
+  async onModuleDestroy(): Promise<void> {
+    await this.close();
+  }
 
   /** Runs `fn` on the open connection; a Redis failure becomes a 503 that says so. */
   async use<T>(fn: (jobs: ModelJobs) => Promise<T>): Promise<T> {
@@ -34,17 +42,8 @@ export class ModelJobsClient {
 
   private open(): Promise<ModelJobs> {
     this.opening ??= (async () => {
-      const { url, prefix } = this.config.redis;
-      // BullMQ defines Lua commands on its connection: no auto-pipelining (as for the runs queue).
-      const redis = createRedis(url, 'api-models', { enableAutoPipelining: false });
-      try {
-        await connectRedis(redis, url, 1000);
-      } catch (error) {
-        redis.disconnect();
-        throw error;
-      }
-      redis.options.enableOfflineQueue = false;
-      const keys = redisKeys(prefix);
+      const redis = await openQueueConnection(this.config, 'api-models');
+      const keys = redisKeys(this.config.redis.prefix);
       return {
         redis,
         downloads: new ModelDownloads(redis, keys),
@@ -56,14 +55,5 @@ export class ModelJobsClient {
       this.opening = null;
     });
     return this.opening;
-  }
-}
-
-async function unavailableOnError<T>(promise: Promise<T>): Promise<T> {
-  try {
-    return await promise;
-  } catch (error) {
-    if (error instanceof ApiError) throw error;
-    throw new ApiError(503, 'service_unavailable_error', `The queue (Redis) did not answer: ${error instanceof Error ? error.message : String(error)}`);
   }
 }

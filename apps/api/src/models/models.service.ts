@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleDestroy, Optional } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { chooseConfigFile, DEFAULT_CONFIG_FILE, findProjectRoot, writeDefaultLocalModel } from '@switchboard/config';
 import {
   type CatalogueModelDto,
@@ -29,22 +29,16 @@ export interface ModelsOptions {
  * (without them) and the actions answer 503.
  */
 @Injectable()
-export class ModelsService implements OnModuleDestroy {
-  private readonly jobs: ModelJobsClient;
+export class ModelsService {
   /** The model `select` made the default while this api runs (its config was loaded before). */
   private selected: string | undefined;
 
   constructor(
     @Inject(API_CONFIG) private readonly config: SwitchboardConfig,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly jobs: ModelJobsClient,
     @Optional() @Inject(MODELS_OPTIONS) private readonly options: ModelsOptions = {},
-  ) {
-    this.jobs = new ModelJobsClient(config);
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    await this.jobs.close();
-  }
+  ) {}
 
   async catalogue(): Promise<ModelCatalogueDto> {
     const downloads = await this.jobs.use((j) => j.downloads.list()).catch((error: unknown) => {

@@ -70,10 +70,14 @@ async function serve(handle: (path: string, res: ServerResponse) => void): Promi
     requests.push(path);
     handle(path, res);
   });
+  return { requests, ...(await listenOnLoopback(server)) };
+}
+
+/** Listens on a free loopback port; `close` also ends open connections (a hanging download, say). */
+export async function listenOnLoopback(server: Server): Promise<{ url: string; close: () => Promise<void> }> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    requests,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

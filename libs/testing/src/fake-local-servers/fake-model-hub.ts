@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './fake-local-servers.js';
 
 export interface FakeModelHub {
   url: string;
@@ -53,14 +53,5 @@ export async function startFakeModelHub(file: Buffer): Promise<FakeModelHub> {
     }
     res.end(part);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    ranges,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { ranges, ...(await listenOnLoopback(server)) };
 }
