@@ -361,6 +361,28 @@ describe('the CLI against the running platform', () => {
   }, 60000);
 });
 
+describe('the CLI without a platform', () => {
+  it('builds the catalogue and runs a benchmark in its own process, storing it in its own database', async () => {
+    // A second install beside the running one: its own data folder (PGlite), no api up on its port.
+    const alone = path.join(dir, 'alone.yaml');
+    writeFileSync(
+      alone,
+      `log_level: warn\nserver: { api_port: 9 }\ndata_dir: ${dir}/alone-data\nredis: { prefix: ${platform.prefix}-alone }\n` +
+        `models: { dir: ${dir}/alone-models, discovery: { docker_model_runner_url: "", ollama_url: "" } }\n` +
+        'providers:\n  - { name: local, type: llama-cpp, models: [] }\n',
+    );
+    const env = { SWITCHBOARD_CONFIG: alone };
+    const list = await runCli(['models', 'list'], env);
+    expect(list.code).toBe(0);
+    expect(list.out).toContain('local/test-model');
+    const bench = await runCli(['bench', 'local/test-model', '--max-tokens', '4'], env);
+    expect(bench.out).toContain('running local/test-model in this process (no platform is up)');
+    expect(bench.out).toMatch(/local\/test-model\s+local\s+\d+ ms/);
+    expect(bench.out).toContain('Recommendations:');
+    expect(bench.code).toBe(0);
+  }, 90000);
+});
+
 describe('disk full (models folder on an 8 MB tmpfs)', () => {
   const onTmpfs = (): boolean => {
     if (!tmpfs) console.warn('skipped: could not mount a tmpfs (needs root)');
