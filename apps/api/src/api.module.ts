@@ -15,6 +15,7 @@ import {
   MESSAGES_REPOSITORY,
   MODELS_OPTIONS,
   REDIS,
+  PROVIDER_CALLS_REPOSITORY,
   RUNS_REPOSITORY,
 } from './api.tokens.js';
 import { AgentsController } from './agents/agents.controller.js';
@@ -40,6 +41,8 @@ import { BenchmarksService } from './benchmarks/benchmarks.service.js';
 import { ModelJobsClient } from './models/model-jobs.client.js';
 import { ModelsController } from './models/models.controller.js';
 import { ModelsService, type ModelsOptions } from './models/models.service.js';
+import { ProvidersController } from './providers/providers.controller.js';
+import { ProvidersService } from './providers/providers.service.js';
 import { RunsController } from './runs/runs.controller.js';
 import { RunsService } from './runs/runs.service.js';
 
@@ -66,6 +69,7 @@ export class ApiModule {
         MessagesController,
         ApiKeysController,
         RunsController,
+        ProvidersController,
         ModelsController,
         BenchmarksController,
       ],
@@ -83,6 +87,7 @@ export class ApiModule {
         ModelJobsClient,
         ModelsService,
         BenchmarksService,
+        ProvidersService,
         HealthService,
         NotificationsService,
         NotificationsServer,
@@ -111,5 +116,6 @@ function externalProviders(deps: ApiModuleDeps): Provider[] {
     repository(API_KEYS_REPOSITORY, (db) => db.apiKeys),
     repository(RUNS_REPOSITORY, (db) => db.runs),
     repository(BENCHMARKS_REPOSITORY, (db) => db.benchmarks),
+    repository(PROVIDER_CALLS_REPOSITORY, (db) => db.providerCalls),
   ];
 }

@@ -16,3 +16,4 @@ export const RUNS_REPOSITORY = Symbol('RUNS_REPOSITORY');
 export const BENCHMARKS_REPOSITORY = Symbol('BENCHMARKS_REPOSITORY');
 /** Options of the models endpoints (the config file `select` edits). */
 export const MODELS_OPTIONS = Symbol('MODELS_OPTIONS');
+export const PROVIDER_CALLS_REPOSITORY = Symbol('PROVIDER_CALLS_REPOSITORY');

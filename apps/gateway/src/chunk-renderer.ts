@@ -9,9 +9,10 @@ export const TEST_MODEL_FINGERPRINT = 'switchboard-test-model';
  * concatenation around a prefix rendered once per stream: this runs for every token of every answer.
  */
 export class ChunkRenderer {
-  private head: string;
+  private head = '';
+  private modelJson = '';
+  private model = '';
   private fingerprint = 'null';
-  private readonly modelJson: string;
   private roleSent = false;
   readonly completionId: string;
 
@@ -20,14 +21,26 @@ export class ChunkRenderer {
     model: string,
     readonly created: number,
     private readonly includeUsage: boolean,
+    /**
+     * Name the model that answers (`provider/model` from the run's `start` and `route` events) rather than the
+     * one asked for: true for `auto` and provider models, whose answer may come from a fallback; agents and
+     * pipelines keep their own name.
+     */
+    private readonly followServed = false,
   ) {
     this.completionId = `chatcmpl-${runId}`;
-    this.modelJson = JSON.stringify(model);
-    this.head = this.headFor('null');
+    this.setModel(model);
   }
 
-  private headFor(fingerprint: string): string {
-    return `{"id":"${this.completionId}","object":"chat.completion.chunk","created":${this.created},"model":${this.modelJson},"system_fingerprint":${fingerprint},"choices":[`;
+  private setModel(model: string): void {
+    if (model === this.model) return;
+    this.model = model;
+    this.modelJson = JSON.stringify(model);
+    this.renderHead();
+  }
+
+  private renderHead(): void {
+    this.head = `{"id":"${this.completionId}","object":"chat.completion.chunk","created":${this.created},"model":${this.modelJson},"system_fingerprint":${this.fingerprint},"choices":[`;
   }
 
   private choice(delta: string, finish: FinishReason | null = null): string {
@@ -44,10 +57,14 @@ export class ChunkRenderer {
   render(seq: number, event: RunEvent): string {
     const id = `id: ${seq}\n`;
     switch (event.t) {
+      case 'route':
+        if (this.followServed) this.setModel(`${event.provider}/${event.model}`);
+        return '';
       case 'start':
+        if (this.followServed && event.provider !== 'none') this.setModel(`${event.provider}/${event.model}`);
         if (event.test_model) {
           this.fingerprint = JSON.stringify(TEST_MODEL_FINGERPRINT);
-          this.head = this.headFor(this.fingerprint);
+          this.renderHead();
         }
         // A retried attempt sends another start; the client already has its role chunk.
         if (this.roleSent) return '';
@@ -85,9 +102,18 @@ export class CompletionAccumulator {
   private reasoning = '';
   private testModel = false;
   private readonly tools: ToolCall[] = [];
+  /** Who answered (`provider/model`), from the run's `start` and `route` events. */
+  served: string | null = null;
 
   add(event: RunEvent): void {
     switch (event.t) {
+      case 'start':
+        if (event.test_model) this.testModel = true;
+        this.served = `${event.provider}/${event.model}`;
+        break;
+      case 'route':
+        this.served = `${event.provider}/${event.model}`;
+        break;
       case 'text':
         this.text += event.d;
         break;
@@ -104,9 +130,6 @@ export class CompletionAccumulator {
       }
       case 'background':
         this.text += event.message;
-        break;
-      case 'start':
-        if (event.test_model) this.testModel = true;
         break;
       case 'finish':
       case 'error':

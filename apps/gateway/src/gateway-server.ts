@@ -18,14 +18,22 @@ import {
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { ProviderRegistry, resolveTarget, type RunTarget } from '@switchboard/runs';
+import {
+  type CachedAnswer,
+  formatResetDuration,
+  ModelRouter,
+  ProviderRegistry,
+  type RateDecision,
+  resolveTarget,
+  ResponseCache,
+  type RunTarget,
+} from '@switchboard/runs';
 import { ApiKeyAuth, type Principal } from './api-key-auth.js';
 import { ChunkRenderer, CompletionAccumulator } from './chunk-renderer.js';
 import { GatewayMetrics } from './gateway-metrics.js';
 import { InlineOpenError, InlineRuns } from './inline-runs.js';
 import { budgetRefusal } from './key-budget.js';
 import { OpenAIError } from './openai-error.js';
-import { RateLimiter } from './rate-limiter.js';
 import { readBody } from './read-body.js';
 import { parseChatRequest } from './validation.js';
 
@@ -61,7 +69,7 @@ const SSE_HEADERS = {
 const CORS_HEADERS = {
   'Access-Control-Allow-Origin': '*',
   'Access-Control-Allow-Headers': 'Authorization, Content-Type, Last-Event-ID, X-Conversation-Id, X-OpenWebUI-Chat-Id',
-  'Access-Control-Expose-Headers': 'X-Run-Id',
+  'Access-Control-Expose-Headers': 'X-Run-Id, X-Cache, x-ratelimit-limit-requests, x-ratelimit-remaining-requests, x-ratelimit-reset-requests',
 };
 
 interface OpenStream {
@@ -90,9 +98,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   await hub.start();
   const runQueue = new RunQueue(queueConnection, keys, config.queue);
   const registry = new ProviderRegistry(config, logger);
+  // The gateway routes its inline runs itself: circuits, provider limits and probes are shared through Redis.
+  const router = new ModelRouter({ config, registry, redis: cmd, sub, keys, logger });
+  await router.start();
+  const cache = new ResponseCache(config.cache, cmd, keys);
   const inline = new InlineRuns({
     config,
     registry,
+    router,
+    cache,
     redis: cmd,
     urgent,
     keys,
@@ -110,7 +124,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     catalog = new ModelCatalog({ ...config, agents: [...agents] });
   });
   const auth = new ApiKeyAuth(options.apiKeys, config.auth.admin_key, config.auth.api_key);
-  const limiter = config.rate_limit.enabled ? new RateLimiter(config.rate_limit.requests_per_minute) : null;
+  const rateLimit = config.rate_limit;
   const metrics = new GatewayMetrics();
   const bodyLimit = Math.floor(config.server.body_limit_mb * 1024 * 1024);
   const heartbeatMs = config.server.heartbeat_ms;
@@ -146,7 +160,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       res.end();
       return;
     }
-    sendJson(res, e.status, JSON.stringify(e.toBody()), e.retryAfter ? { ...headers, 'Retry-After': String(e.retryAfter) } : headers);
+    const all = e.headers ? { ...e.headers, ...headers } : headers;
+    sendJson(res, e.status, JSON.stringify(e.toBody()), e.retryAfter ? { ...all, 'Retry-After': String(e.retryAfter) } : all);
   };
 
   const authenticate = async (req: IncomingMessage): Promise<Principal> => {
@@ -162,9 +177,32 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         req.headers.authorization ? 'Incorrect API key provided.' : 'You did not provide an API key. Send it as `Authorization: Bearer <key>`.',
       );
     }
-    const wait = limiter?.take(principal.keyId ?? principal.role, principal.rateLimitPerMinute);
-    if (wait) throw OpenAIError.rateLimited(`Rate limit reached for this key; try again in ${wait} s.`, wait);
     return principal;
+  };
+
+  /**
+   * Takes one request from the key's limits (shared by every gateway through Redis). Resolves with the
+   * x-ratelimit-* headers, or rejects with a 429 that carries them and Retry-After. Started before the body is
+   * read, so its round trip overlaps the read.
+   */
+  const takeRate = async (principal: Principal): Promise<Record<string, string>> => {
+    if (!rateLimit.enabled) return {};
+    const requests = principal.rateLimitPerMinute ? [{ limit: principal.rateLimitPerMinute, windowMs: 60_000, label: `${principal.rateLimitPerMinute}/minute` }] : rateLimit.requests_per_minute;
+    let decision: RateDecision | null;
+    try {
+      decision = await router.limits.take(rateSubject(principal), requests, rateLimit.tokens_per_minute);
+    } catch (error) {
+      logger.error({ err: error }, 'rate limit check failed');
+      throw OpenAIError.unavailable('The queue (Redis) is unavailable; try again shortly.');
+    }
+    if (!decision) return {};
+    const headers = rateHeaders(decision);
+    if (!decision.allowed) {
+      metrics.rateLimited.inc({ kind: decision.kind });
+      const wait = Math.max(1, Math.ceil(decision.resetMs / 1000));
+      throw OpenAIError.rateLimited(`Rate limit reached for this key (${decision.window.label} ${decision.kind}); try again in ${wait} s.`, wait, headers);
+    }
+    return headers;
   };
 
   const redisReady = (): void => {
@@ -181,7 +219,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     afterSeq: number | null,
     renderer: ChunkRenderer,
     onClientGone: () => void,
+    headers: Record<string, string> = {},
   ): RunSubscription => {
+    const head = { ...headers, 'X-Run-Id': runId };
     const stream: OpenStream = { res, runId, lastWrite: Date.now() };
     openStreams.add(stream);
     metrics.openStreams.inc();
@@ -199,9 +239,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     };
     const onEvent = (seq: number, event: RunEvent): void => {
       const text = renderer.render(seq, event);
-      // The head leaves with the first text (one socket write); an event with none (`start`) leaves it waiting.
-      startSse(res, runId, false);
       if (text) {
+        // The head leaves with the first text (one socket write).
+        startSse(res, runId, false, head);
         // Events that arrive together (one read from Redis) leave in one socket write.
         if (!corked) {
           corked = true;
@@ -219,7 +259,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const onError = (error: unknown): void => {
       logger.error({ err: error, runId }, 'run event subscription failed');
       if (!finished) {
-        startSse(res, runId);
+        startSse(res, runId, true, head);
         res.write(`data: ${JSON.stringify(followFailure(error, runId).toBody())}\n\ndata: [DONE]\n\n`);
         end();
         res.end();
@@ -239,11 +279,21 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const principal = await authenticate(req);
     const refusal = budgetRefusal(principal.budget);
     if (refusal) throw new OpenAIError(429, refusal.message, 'insufficient_quota', 'budget_exceeded', null, refusal.retryAfter);
+    const rate = takeRate(principal);
+    // Settled below; until then a rejection must not count as unhandled.
+    rate.catch(() => undefined);
     const body = await readBody(req, bodyLimit);
     const request = parseChatRequest(body);
-    if (!catalog.resolve(request.model)) {
+    const route = catalog.resolve(request.model);
+    if (!route) {
       throw OpenAIError.notFound(`The model \`${request.model}\` does not exist. GET /v1/models lists the models.`, 'model_not_found');
     }
+    for (const id of request.models ?? []) {
+      if (id !== 'auto' && catalog.resolve(id)?.kind !== 'provider') {
+        throw new OpenAIError(404, `The model \`${id}\` in \`models\` does not exist (list \`<provider>/<model>\` ids or \`auto\`).`, 'invalid_request_error', 'model_not_found', 'models');
+      }
+    }
+    const extraHeaders = await rate;
     redisReady();
     const runId = newId();
     const created = Math.floor(Date.now() / 1000);
@@ -258,20 +308,40 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       replyTo: hub.replyChannel,
       request,
       handoff: false,
+      cacheKey: null,
+      tokenSubject: rateLimit.enabled && rateLimit.tokens_per_minute ? rateSubject(principal) : null,
     };
     metrics.runs.inc({ mode: job.mode });
-    const target = inlineTarget(request.model);
+    const plain = route.kind === 'auto' || route.kind === 'provider';
+    // The exact-match cache, for plain model calls: looked up here, once, so a hit is answered at once and the
+    // response head can say so; the run that misses stores its answer when it is whole.
+    let hit: CachedAnswer | null = null;
+    if (plain && cache.enabled) {
+      const cacheControl = header(req, 'cache-control') ?? '';
+      const key = cache.keyOf(request);
+      if (key && !/no-store/i.test(cacheControl)) job.cacheKey = key;
+      if (key && !/no-cache|no-store/i.test(cacheControl)) {
+        hit = await cache.get(key).catch((error: unknown) => {
+          logger.warn({ err: error }, 'cache lookup failed');
+          return null;
+        });
+      }
+      extraHeaders['X-Cache'] = hit ? 'HIT' : 'MISS';
+      metrics.cache.inc({ result: hit ? 'hit' : 'miss' });
+    }
+    const target = hit ? cachedTarget(hit) : inlineTarget(request.model, request);
     const cancel = (): void => {
       // A run handed from this gateway to a worker is cancelled like any queued one.
       if (target && inline.cancel(runId, CLIENT_DISCONNECTED)) return;
       publishCancel(cmd, keys, runId, CLIENT_DISCONNECTED).catch(() => undefined);
     };
     // Run here (fed by its own writer) or enqueue (fed by the reply channel); the subscription covers both.
-    const begin = (subscription: FollowSubscription): Promise<void> => (target ? startInline(job, target, subscription) : enqueue(job));
+    const begin = (subscription: FollowSubscription): Promise<void> =>
+      target ? startInline(job, target, subscription, hit) : enqueue(job);
     if (stream) {
-      const renderer = new ChunkRenderer(runId, request.model, created, request.stream_options?.include_usage === true);
+      const renderer = new ChunkRenderer(runId, request.model, created, request.stream_options?.include_usage === true, plain);
       // Follow first, then enqueue: the reply channel is already subscribed, so no event can be missed.
-      const subscription = relay(res, runId, null, renderer, cancel) as FollowSubscription;
+      const subscription = relay(res, runId, null, renderer, cancel, extraHeaders) as FollowSubscription;
       try {
         await begin(subscription);
       } catch (error) {
@@ -280,7 +350,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       }
       // A queued run may wait for a worker: its client gets the head (and X-Run-Id) now. A run this gateway runs
       // sends it with its first text, one socket write fewer (the heartbeat sends it if the provider is slow).
-      if (!target) startSse(res, runId);
+      if (!target) startSse(res, runId, true, extraHeaders);
       return;
     }
     await new Promise<void>((resolve, reject) => {
@@ -290,11 +360,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         runId,
         (_seq, event) => {
           acc.add(event);
-          const result = completionResult(event, acc, runId, request, created);
+          const result = completionResult(event, acc, runId, request, created, plain);
           if (!result) return;
           done = true;
-          if (result instanceof OpenAIError) sendError(res, result, { 'X-Run-Id': runId });
-          else sendJson(res, 200, JSON.stringify(result), { 'X-Run-Id': runId });
+          if (result instanceof OpenAIError) sendError(res, result, { ...extraHeaders, 'X-Run-Id': runId });
+          else sendJson(res, 200, JSON.stringify(result), { ...extraHeaders, 'X-Run-Id': runId });
           resolve();
         },
         (error) => {
@@ -318,18 +388,29 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
 
   /** Where this gateway runs the model itself (see InlineRuns), or null: the run goes through the queue. */
-  const inlineTarget = (model: string): RunTarget | null => {
+  const inlineTarget = (model: string, request: ChatCompletionRequest): RunTarget | null => {
     try {
-      const target = resolveTarget(config, catalog, model);
+      const target = resolveTarget(config, catalog, model, request);
       return inline.accepts(target) ? target : null;
     } catch {
       return null; // an agent made through the API, say: the worker resolves it
     }
   };
 
-  const startInline = async (job: ChatRunJob, target: RunTarget, subscription: FollowSubscription): Promise<void> => {
+  /**
+   * A cache hit is answered here whatever model it came from, and whatever server.inline_runs says: nothing is
+   * called, and the run takes a moment. It is still a run: durable in Redis, resumable, recorded.
+   */
+  const cachedTarget = (hit: CachedAnswer): RunTarget => ({
+    provider: hit.provider,
+    model: hit.model,
+    candidates: [{ provider: hit.provider, model: hit.model }],
+    agent: null,
+  });
+
+  const startInline = async (job: ChatRunJob, target: RunTarget, subscription: FollowSubscription, hit: CachedAnswer | null): Promise<void> => {
     try {
-      await inline.start(job, target, subscription.push);
+      await inline.start(job, target, subscription.push, hit);
     } catch (error) {
       if (error instanceof InlineOpenError) throw OpenAIError.unavailable(error.message);
       throw error;
@@ -399,6 +480,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       return sendJson(res, ok ? 200 : 503, JSON.stringify({ status: ok ? 'ok' : 'unavailable', redis: ok ? 'ok' : cmd.status }));
     }
     if (path === '/metrics') {
+      for (const p of config.providers) {
+        const state = router.breakers.view(p.name).state;
+        metrics.circuit.set({ provider: p.name }, state === 'open' ? 2 : state === 'half-open' ? 1 : 0);
+      }
       const text = await metrics.render(hub.openSubscriptions);
       res.writeHead(200, { 'Content-Type': metrics.contentType });
       res.end(text);
@@ -444,6 +529,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       await handedOver;
       await stopCancels().catch(() => undefined);
       await runQueue.close().catch(() => undefined);
+      router.stop();
       cmd.disconnect();
       sub.disconnect();
       queueConnection.disconnect();
@@ -456,10 +542,25 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
  * Sets the SSE response head once, whichever comes first: the enqueue's reply, the run's first event or a
  * heartbeat. `flush` sends it at once; otherwise it leaves with the write that follows.
  */
-function startSse(res: ServerResponse, runId: string, flush = true): void {
+function startSse(res: ServerResponse, runId: string, flush = true, headers?: Record<string, string>): void {
   if (res.headersSent) return;
-  res.writeHead(200, { ...SSE_HEADERS, ...CORS_HEADERS, 'X-Run-Id': runId });
+  res.writeHead(200, headers ? { ...SSE_HEADERS, ...CORS_HEADERS, 'X-Run-Id': runId, ...headers } : { ...SSE_HEADERS, ...CORS_HEADERS, 'X-Run-Id': runId });
   if (flush) res.flushHeaders();
+}
+
+/** Whose limits a request counts against: its key, or the configured admin / shared key by role. */
+function rateSubject(principal: Principal): string {
+  return principal.keyId ? `key:${principal.keyId}` : `key:_${principal.role}`;
+}
+
+/** OpenAI's x-ratelimit-* headers for the window that decided. */
+function rateHeaders(decision: RateDecision): Record<string, string> {
+  const kind = decision.kind;
+  return {
+    [`x-ratelimit-limit-${kind}`]: String(decision.window.limit),
+    [`x-ratelimit-remaining-${kind}`]: String(decision.remaining),
+    [`x-ratelimit-reset-${kind}`]: formatResetDuration(decision.resetMs),
+  };
 }
 
 const SHUTTING_DOWN = new OpenAIError(503, 'This gateway is shutting down; send the request again to reach another one.', 'service_unavailable', 'shutting_down', null, 1);
@@ -499,14 +600,17 @@ function internalError(error: unknown, logger: Logger): OpenAIError {
   return new OpenAIError(500, 'The server had an error while processing your request.', 'server_error', 'internal_error');
 }
 
-function completionResult(event: RunEvent, acc: CompletionAccumulator, runId: string, request: ChatCompletionRequest, created: number) {
+function completionResult(event: RunEvent, acc: CompletionAccumulator, runId: string, request: ChatCompletionRequest, created: number, plain: boolean) {
+  // Plain model calls name whoever answered (a fallback, or auto's pick); agents and pipelines keep their name.
+  const model = plain && acc.served ? acc.served : request.model;
   switch (event.t) {
     case 'finish':
-      return acc.build(`chatcmpl-${runId}`, request.model, created, event.reason, event.usage);
+      return acc.build(`chatcmpl-${runId}`, model, created, event.reason, event.usage);
     case 'background':
-      return acc.build(`chatcmpl-${runId}`, request.model, created, 'stop', { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 });
+      return acc.build(`chatcmpl-${runId}`, model, created, 'stop', { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 });
     case 'error':
       return new OpenAIError(event.status, event.message, event.type, event.code);
+    case 'route':
     case 'start':
     case 'text':
     case 'reasoning':

@@ -24,7 +24,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { type ChatRunDeps, processChatRun, WORKER_SHUTDOWN } from './chat-run.processor.js';
-import { ProviderRegistry } from '@switchboard/runs';
+import { ModelRouter, ProviderRegistry, ResponseCache } from '@switchboard/runs';
 import { RunLiveness } from './run-liveness.js';
 import { RunRecorder } from './run-recorder.js';
 import { RecordIntake } from './record-intake.js';
@@ -92,7 +92,10 @@ export async function startWorker(options: WorkerOptions): Promise<SwitchboardWo
     eventsTtlSeconds: config.queue.events_ttl_seconds,
   };
 
-  const chatDeps: ChatRunDeps = { config, catalog, registry, recorder, liveness, redis, keys, logger, active, backgrounded, notifier };
+  const router = new ModelRouter({ config, registry, redis, sub, keys, logger });
+  await router.start();
+  const cache = new ResponseCache(config.cache, redis, keys);
+  const chatDeps: ChatRunDeps = { config, catalog, registry, router, cache, recorder, liveness, redis, keys, logger, active, backgrounded, notifier };
   // The config runs start from: a model selected as the default local one while this worker runs moves first.
   let baseConfig = config;
   // Agents made or edited through the admin API reach runs within seconds: each run reads these two fields.
@@ -252,6 +255,7 @@ export async function startWorker(options: WorkerOptions): Promise<SwitchboardWo
       await Promise.all([runQueue.close(), maintenanceQueue.close(), modelDownloads.close()]);
       await stopCancels();
       sub.off('message', onSelected);
+      router.stop();
       await registry.close();
       server?.close();
       redis.disconnect();

@@ -1,5 +1,6 @@
 export * from './config.schema.js';
 export * from './models-config.schema.js';
+export * from './rate-spec.js';
 export * from './openai.schema.js';
 export * from './run-events.js';
 export * from './jobs.schema.js';

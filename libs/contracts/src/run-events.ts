@@ -11,6 +11,11 @@ export type RunEvent =
    * (random weights), which the answer's `system_fingerprint` then says.
    */
   | { t: 'start'; provider: string; model: string; attempt: number; test_model?: true }
+  /**
+   * From here on the answer comes from this model (the router moved on: a fallback, or a later target of
+   * `auto`); sent only when it differs from the last `start` or `route`. `cached`: an answer from the cache.
+   */
+  | { t: 'route'; provider: string; model: string; cached?: boolean }
   | { t: 'text'; d: string }
   /** Progress the client may show while nothing is answered yet (tool steps); sent as `reasoning_content`. */
   | { t: 'reasoning'; d: string }

@@ -33,6 +33,18 @@ export interface RedisKeys {
   modelDownloads(): string;
   /** Channel announcing a new default local model (`models select`), so running workers serve it at once. */
   modelSelectedChannel(): string;
+  /** A provider's circuit breaker: `<key>:fails` (failures in the window), `:open` (until, ms), `:tripped`, `:probe`. */
+  circuit(provider: string): string;
+  /** Channel on which circuit changes reach every gateway and worker at once. */
+  circuitChannel(): string;
+  /** One fixed window of a rate limit (`subject` is `key:<id>` or `provider:<name>`). */
+  rateWindow(subject: string, what: 'requests' | 'tokens', windowMs: number, bucket: number): string;
+  /** An exact-match cached answer. */
+  cacheEntry(hash: string): string;
+  /** Cached answers by insertion time (ZSET), for max_size eviction. */
+  cacheIndex(): string;
+  /** The last background probe of a provider's server (JSON), for GET /api/providers. */
+  providerHealth(provider: string): string;
 }
 
 export function redisKeys(prefix: string): RedisKeys {
@@ -50,5 +62,11 @@ export function redisKeys(prefix: string): RedisKeys {
     socketIoKey: () => `${prefix}:socket.io`,
     modelDownloads: () => `${prefix}:models:downloads`,
     modelSelectedChannel: () => `${prefix}:models:selected`,
+    circuit: (provider) => `${prefix}:cb:${provider}`,
+    circuitChannel: () => `${prefix}:cb`,
+    rateWindow: (subject, what, windowMs, bucket) => `${prefix}:rl:${subject}:${what}:${windowMs}:${bucket}`,
+    cacheEntry: (hash) => `${prefix}:cache:${hash}`,
+    cacheIndex: () => `${prefix}:cache`,
+    providerHealth: (provider) => `${prefix}:health:${provider}`,
   };
 }

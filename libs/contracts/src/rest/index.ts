@@ -8,3 +8,4 @@ export * from './health.schema.js';
 export * from './runs.schema.js';
 export * from './models.schema.js';
 export * from './benchmarks.schema.js';
+export * from './providers.schema.js';

@@ -46,6 +46,10 @@ export interface FakeCompletionReply {
   hangAfterDeltas?: number;
   /** Destroy the socket after this many deltas (a connection dropped mid-stream). */
   dropAfterDeltas?: number;
+  /** Send a chunk that is not JSON after this many deltas, then end the response. */
+  malformedAfterDeltas?: number;
+  /** End the response cleanly after this many deltas: no finish_reason, no `[DONE]`. */
+  endAfterDeltas?: number;
   /** Send `data: {"error": ...}` after this many deltas and end the stream, as OpenRouter does mid-stream. */
   errorAfterDeltas?: { after: number; message: string; code?: number | string };
 }

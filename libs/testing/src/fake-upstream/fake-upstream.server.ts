@@ -114,6 +114,14 @@ async function streamSlowly(reply: FakeCompletionReply, rendered: RenderedStream
       res.socket?.destroy();
       return;
     }
+    if (i === reply.malformedAfterDeltas) {
+      res.end('data: {"choices":[{"delta":{"content":"bro\n\n');
+      return;
+    }
+    if (i === reply.endAfterDeltas) {
+      res.end();
+      return;
+    }
     const midError = reply.errorAfterDeltas;
     if (midError && i === midError.after) {
       res.end(`data: ${errorBody(midError.message, 'server_error', midError.code ?? null)}\n\n`);
@@ -131,6 +139,8 @@ const needsSlowPath = (r: FakeCompletionReply): boolean =>
   !!(r.firstByteDelayMs || r.firstDeltaDelayMs || r.deltaDelayMs) ||
   r.hangAfterDeltas !== undefined ||
   r.dropAfterDeltas !== undefined ||
+  r.malformedAfterDeltas !== undefined ||
+  r.endAfterDeltas !== undefined ||
   r.errorAfterDeltas !== undefined;
 
 function stopOf(body: Record<string, unknown>): string[] | undefined {
