@@ -32,3 +32,4 @@ export {
   withDefaultLocalModel,
   withServedLocalModels,
 } from './served-models.js';
+export { missingModelFileError } from './model-pool.js';

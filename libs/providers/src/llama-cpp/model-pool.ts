@@ -10,6 +10,7 @@ import {
   type LlamaModel,
 } from 'node-llama-cpp';
 import type { LlamaCppProviderConfig } from '@switchboard/contracts';
+import type { ProviderError } from '../language-model.js';
 import { llamaErrors } from './llama-errors.js';
 import type { LlamaCppLogger } from './llama-runtime.js';
 import { checkMemory, formatGiB, type MemoryPlan } from './memory-estimate.js';
@@ -102,7 +103,7 @@ export class LlamaModelPool {
       (s) => (s.isFile() ? s.size : undefined),
       () => undefined,
     );
-    if (size === undefined) throw llamaErrors.missingFile(providerName, config.name, file, await manifestNameOf(file));
+    if (size === undefined) throw await missingModelFileError(providerName, config.name, file);
 
     const llama = await this.options.runtime();
     const params = config.params;
@@ -172,10 +173,13 @@ export class LlamaModelPool {
   }
 }
 
-/** The name of the manifest model (the manifest beside the file) that this file belongs to, if any. */
-async function manifestNameOf(file: string): Promise<string | undefined> {
+/**
+ * The error for a model whose file is not there (404, not retryable): it names the manifest model the file
+ * belongs to (the manifest beside the file), so the message says exactly what to download.
+ */
+export async function missingModelFileError(provider: string, model: string, file: string): Promise<ProviderError> {
   const manifest = await readModelManifest(manifestPathIn(path.dirname(file))).catch(() => null);
-  return manifest?.models.find((m) => m.file === path.basename(file))?.name;
+  return llamaErrors.missingFile(provider, model, file, manifest?.models.find((m) => m.file === path.basename(file))?.name);
 }
 
 function blockCount(metadata: object): number {
