@@ -38,15 +38,28 @@ describe('switchboard start on the shipped config', () => {
   it('lists the configured models on /v1/models', async () => {
     const res = await fetch(`${platform.urls.gateway}/v1/models`);
     const ids = ((await res.json()) as { data: { id: string }[] }).data.map((m) => m.id);
-    expect(ids).toEqual(expect.arrayContaining(['assistant', 'auto', 'local/qwen2.5-0.5b']));
+    expect(ids).toEqual(expect.arrayContaining(['assistant', 'auto', 'local/qwen2.5-0.5b', 'local/test-model', 'local/llama-3.2-1b-instruct']));
   });
 
-  it('streams tokens from a real GGUF through the gateway (the generated test model stands in for a missing one)', async () => {
+  it('says how to get the default model instead of answering with noise under its name', async () => {
+    // No terminal on stdin here: the first start printed the one command to run instead of asking.
+    expect(platform.output()).toContain('No local model yet: `npm run switchboard -- models download qwen2.5-0.5b-instruct`');
+    const res = await fetch(`${platform.urls.gateway}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ model: 'local/qwen2.5-0.5b', max_tokens: 4, messages: [{ role: 'user', content: 'Hello' }] }),
+    });
+    expect(res.status).toBe(404);
+    const body = (await res.json()) as { error: { message: string } };
+    expect(body.error.message).toContain('Get it with `switchboard models download qwen2.5-0.5b-instruct`');
+  });
+
+  it('streams tokens from a real GGUF through the gateway: the generated test model, under its own id', async () => {
     const res = await fetch(`${platform.urls.gateway}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({
-        model: 'local/qwen2.5-0.5b',
+        model: 'local/test-model',
         stream: true,
         stream_options: { include_usage: true },
         max_tokens: 24,
@@ -59,14 +72,14 @@ describe('switchboard start on the shipped config', () => {
     const chunks = (await res.text())
       .split('\n')
       .filter((l) => l.startsWith('data: {'))
-      .map((l) => JSON.parse(l.slice(6)) as { choices: { delta: { content?: string }; finish_reason: string | null }[]; usage?: { completion_tokens: number } });
+      .map((l) => JSON.parse(l.slice(6)) as { system_fingerprint: string | null; choices: { delta: { content?: string }; finish_reason: string | null }[]; usage?: { completion_tokens: number } });
     const deltas = chunks.flatMap((c) => c.choices.map((ch) => ch.delta.content ?? '')).filter(Boolean);
     expect(deltas.length).toBeGreaterThan(1);
     const usage = chunks.at(-1)!.usage!;
     expect(usage.completion_tokens).toBeGreaterThan(0);
     expect(usage.completion_tokens).toBeLessThanOrEqual(24);
     expect(['stop', 'length']).toContain(chunks.flatMap((c) => c.choices).at(-1)!.finish_reason);
-    expect(platform.output()).toMatch(/generated TEST model/);
+    expect(chunks.every((c) => c.system_fingerprint === 'switchboard-test-model')).toBe(true);
   });
 
   it('drains and exits cleanly on SIGTERM', async () => {

@@ -35,7 +35,7 @@ export async function createApiApp(deps: ApiDeps): Promise<NestFastifyApplicatio
     logger: false,
   });
   installHttpHooks(adapter.getInstance(), { logger, metrics });
-  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.register({ config, db, redis, logger, metrics }), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.register({ config, db, redis, logger, metrics, models: deps.configPath ? { configPath: deps.configPath } : {} }), adapter, {
     logger: new NestPinoLogger(logger),
     // Throw instead of exiting the process: the caller may be a test or the all-in-one start.
     abortOnError: false,

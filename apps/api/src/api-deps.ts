@@ -19,4 +19,6 @@ export interface ApiDeps {
   /** Checked by /readyz when given; also carries run cancel signals. */
   redis?: RedisPinger;
   logger?: Logger;
+  /** The config file `POST /api/models/:name/select` edits; default SWITCHBOARD_CONFIG or config/switchboard.yaml. */
+  configPath?: string;
 }

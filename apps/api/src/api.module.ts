@@ -8,10 +8,12 @@ import {
   AGENTS_REPOSITORY,
   API_CONFIG,
   API_KEYS_REPOSITORY,
+  BENCHMARKS_REPOSITORY,
   CONVERSATIONS_REPOSITORY,
   DATABASE,
   LOGGER,
   MESSAGES_REPOSITORY,
+  MODELS_OPTIONS,
   REDIS,
   PROVIDER_CALLS_REPOSITORY,
   RUNS_REPOSITORY,
@@ -34,6 +36,11 @@ import { MetricsController } from './metrics/metrics.controller.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { NotificationsServer } from './notifications/notifications.server.js';
 import { NotificationsService } from './notifications/notifications.service.js';
+import { BenchmarksController } from './benchmarks/benchmarks.controller.js';
+import { BenchmarksService } from './benchmarks/benchmarks.service.js';
+import { ModelJobsClient } from './models/model-jobs.client.js';
+import { ModelsController } from './models/models.controller.js';
+import { ModelsService, type ModelsOptions } from './models/models.service.js';
 import { ProvidersController } from './providers/providers.controller.js';
 import { ProvidersService } from './providers/providers.service.js';
 import { RunsController } from './runs/runs.controller.js';
@@ -45,6 +52,7 @@ export interface ApiModuleDeps {
   redis: RedisPinger | undefined;
   logger: Logger;
   metrics: MetricsService;
+  models?: ModelsOptions;
 }
 
 /** The whole REST app in one module: it is small, and one list of its parts reads better than a module tree. */
@@ -53,7 +61,18 @@ export class ApiModule {
   static register(deps: ApiModuleDeps): DynamicModule {
     return {
       module: ApiModule,
-      controllers: [HealthController, MetricsController, AgentsController, ConversationsController, MessagesController, ApiKeysController, RunsController, ProvidersController],
+      controllers: [
+        HealthController,
+        MetricsController,
+        AgentsController,
+        ConversationsController,
+        MessagesController,
+        ApiKeysController,
+        RunsController,
+        ProvidersController,
+        ModelsController,
+        BenchmarksController,
+      ],
       providers: [
         ...externalProviders(deps),
         { provide: APP_GUARD, useClass: AuthGuard },
@@ -65,6 +84,9 @@ export class ApiModule {
         MessagesService,
         ApiKeysService,
         RunsService,
+        ModelJobsClient,
+        ModelsService,
+        BenchmarksService,
         ProvidersService,
         HealthService,
         NotificationsService,
@@ -86,12 +108,14 @@ function externalProviders(deps: ApiModuleDeps): Provider[] {
     { provide: DATABASE, useValue: deps.db },
     { provide: LOGGER, useValue: deps.logger },
     { provide: MetricsService, useValue: deps.metrics },
+    { provide: MODELS_OPTIONS, useValue: deps.models ?? {} },
     ...(deps.redis ? [{ provide: REDIS, useValue: deps.redis }] : []),
     repository(AGENTS_REPOSITORY, (db) => db.agents),
     repository(CONVERSATIONS_REPOSITORY, (db) => db.conversations),
     repository(MESSAGES_REPOSITORY, (db) => db.messages),
     repository(API_KEYS_REPOSITORY, (db) => db.apiKeys),
     repository(RUNS_REPOSITORY, (db) => db.runs),
+    repository(BENCHMARKS_REPOSITORY, (db) => db.benchmarks),
     repository(PROVIDER_CALLS_REPOSITORY, (db) => db.providerCalls),
   ];
 }

@@ -176,11 +176,24 @@ describe('api: http behaviour', () => {
         'DELETE /api/keys/{id}',
         'GET /api/runs/{id}',
         'POST /api/runs/{id}/cancel',
+        'GET /api/models',
+        'GET /api/models/{name}',
+        'POST /api/models/{name}/download',
+        'DELETE /api/models/{name}/download',
+        'POST /api/models/{name}/download/cancel',
+        'POST /api/models/{name}/select',
+        'GET /api/benchmarks',
+        'POST /api/benchmarks',
+        'GET /api/benchmarks/{id}',
       ].sort(),
     );
     const createAgent = res.body.paths['/api/agents']?.post?.requestBody?.content['application/json']?.schema;
     expect(Object.keys(createAgent?.properties ?? {})).toEqual(expect.arrayContaining(['name', 'system_prompt', 'budgets']));
-    expect(Object.keys(res.body.components.schemas)).toEqual(expect.arrayContaining(['Agent', 'ConversationPage', 'CreatedApiKey', 'ApiError', 'Run']));
+    expect(Object.keys(res.body.components.schemas)).toEqual(
+      expect.arrayContaining(['Agent', 'ConversationPage', 'CreatedApiKey', 'ApiError', 'Run', 'ModelCatalogue', 'CatalogueModel', 'ModelDownload', 'ModelSelection', 'Benchmark', 'BenchmarkList']),
+    );
+    const createBenchmark = res.body.paths['/api/benchmarks']?.post?.requestBody?.content['application/json']?.schema;
+    expect(Object.keys(createBenchmark?.properties ?? {})).toEqual(expect.arrayContaining(['models', 'reference_model', 'prompt_set', 'max_tokens']));
     expect(res.body.components.securitySchemes).toHaveProperty('bearer');
   });
 

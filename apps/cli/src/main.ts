@@ -1,16 +1,23 @@
 #!/usr/bin/env node
-import { generateApiKey } from '@switchboard/contracts';
-import { ConfigError, findProjectRoot, loadConfig } from '@switchboard/config';
-import { modelFilesOnDisk, readModelManifest } from '@switchboard/providers';
+import { type CreatedApiKeyDto, createBenchmarkRequestSchema, generateApiKey } from '@switchboard/contracts';
+import { ConfigError, loadConfig } from '@switchboard/config';
+import { TEST_MODEL_FILE } from '@switchboard/providers';
 import { writeTestModel } from '@switchboard/testing';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { openDatabase } from '@switchboard/db';
 import { Command, InvalidArgumentError } from 'commander';
 import { allApps, type AppName, startPlatform } from './platform.js';
-import { TEST_MODEL_FILE } from './test-model-fallback.js';
+import { benchCommand } from './bench.command.js';
+import { offerDefaultModel } from './first-start.js';
 import { downloadModelCommand } from './models-download.command.js';
+import { listModelsCommand } from './models-list.command.js';
+import { downloadThroughPlatform, selectThroughPlatform } from './models-remote.commands.js';
 import { selectModelCommand } from './models-select.command.js';
+import { connectPlatform } from './platform-client.js';
+
+const ctx = () => ({ cwd: process.cwd(), env: process.env, out: process.stdout });
+/** The running platform's API, if one is up (SWITCHBOARD_URL or this machine's api port). */
+const platform = () => connectPlatform(process.env, loadConfig());
 
 const program = new Command('switchboard').description('Queue-based agent orchestration with an OpenAI-compatible gateway');
 
@@ -20,7 +27,9 @@ program
   .argument('[app]', 'all | gateway | api | worker', 'all')
   .action(async (app: string) => {
     if (app !== 'all' && !allApps.includes(app as AppName)) throw new InvalidArgumentError(`unknown app "${app}"; expected all, gateway, api or worker`);
-    const platform = await startPlatform(app === 'all' ? allApps : [app as AppName]);
+    const config = loadConfig();
+    if (app === 'all' || app === 'worker') await offerDefaultModel(config, { stdin: process.stdin, out: process.stdout, env: process.env, cwd: process.cwd() });
+    const platform = await startPlatform(app === 'all' ? allApps : [app as AppName], config);
     for (const [name, url] of Object.entries(platform.urls)) if (url) console.log(`${name.padEnd(8)} ${url}`);
     let stopping = false;
     const stop = (signal: string): void => {
@@ -49,6 +58,13 @@ keys
   .action(async (opts: { name: string; role: string; rpm?: number }) => {
     if (opts.role !== 'user' && opts.role !== 'admin') throw new InvalidArgumentError('role must be user or admin');
     const config = loadConfig();
+    // A running `npm start` holds the embedded database: ask its API instead.
+    const api = await connectPlatform(process.env, config);
+    if (api) {
+      const created = await api.request<CreatedApiKeyDto>('POST', '/api/keys', { name: opts.name, role: opts.role, ...(opts.rpm ? { rate_limit_per_minute: opts.rpm } : {}) });
+      console.log(JSON.stringify({ id: created.id, name: created.name, role: created.role, key: created.key }));
+      return;
+    }
     const db = await openDatabase(config.database.url, { dataDir: config.data_dir });
     try {
       const { secret, prefix, hash } = generateApiKey();
@@ -71,40 +87,30 @@ program
     await db.close();
   });
 
-const models = program.command('models').description('local GGUF models');
+const models = program.command('models').description('the model catalogue: list, download, select (through the running platform when one is up)');
 models
   .command('list')
-  .description('known models (models/manifest.json) and the configured ones, and which are on disk')
+  .description('configured, manifest (✓ = on disk) and locally served models, with the RAM each needs and whether it fits')
   .action(async () => {
-    const config = loadConfig();
-    const root = findProjectRoot(process.cwd());
-    const manifest = await readModelManifest(path.join(root, 'models/manifest.json'));
-    const known = await modelFilesOnDisk(manifest, path.join(root, 'models'));
-    console.log('Known models (`switchboard models download NAME`, or put the file from its URL into models/ by hand):');
-    for (const m of known) console.log(`  ${m.present ? '✓' : ' '} ${m.model.name.padEnd(28)} ${m.model.file}  ${m.model.url}`);
-    console.log('Configured llama-cpp models:');
-    for (const p of config.providers) {
-      if (p.type !== 'llama-cpp') continue;
-      for (const m of p.models) console.log(`  ${existsSync(m.file) ? '✓' : '✗'} ${p.name}/${m.name}  ${m.file}`);
-    }
+    await listModelsCommand(ctx(), await platform());
   });
 models
   .command('download')
-  .description('download a model of models/manifest.json into models/ (resumes an interrupted download)')
+  .description('download a model of the manifest into models/ (on a worker of the running platform, else here); resumes a partial download')
   .argument('<name>', 'model name, as `switchboard models list` shows it')
   .option('--force', 'download again even if the file is there')
   .action(async (name: string, opts: { force?: boolean }) => {
     const controller = new AbortController();
-    // First Ctrl-C stops cleanly, keeping the .part to resume; a second one quits at once.
+    // First Ctrl-C stops cleanly (cancelling the platform's download, keeping the .part to resume); a second one quits at once.
     process.once('SIGINT', () => {
       controller.abort();
       process.once('SIGINT', () => process.exit(130));
     });
-    await downloadModelCommand(name, { cwd: process.cwd(), env: process.env, out: process.stdout }, {
-      signal: controller.signal,
-      progress: process.stderr,
-      ...(opts.force ? { force: true } : {}),
-    }).catch((error: unknown) => {
+    const api = await platform();
+    const run = api
+      ? downloadThroughPlatform(name, ctx(), api, { signal: controller.signal, progress: process.stderr, ...(opts.force ? { force: true } : {}) })
+      : downloadModelCommand(name, ctx(), { signal: controller.signal, progress: process.stderr, ...(opts.force ? { force: true } : {}) });
+    await run.catch((error: unknown) => {
       if (!controller.signal.aborted) throw error;
       console.error(error instanceof Error ? error.message : String(error));
       process.exit(130);
@@ -112,10 +118,12 @@ models
   });
 models
   .command('select')
-  .description('make a model of models/manifest.json the default local model (first model of the llama-cpp provider)')
+  .description('make a model the default local model (first model of the llama-cpp provider); a running platform serves it at once')
   .argument('<name>', 'model name, as `switchboard models list` shows it')
   .action(async (name: string) => {
-    await selectModelCommand(name, { cwd: process.cwd(), env: process.env, out: process.stdout });
+    const api = await platform();
+    if (api) await selectThroughPlatform(name, ctx(), api);
+    else await selectModelCommand(name, ctx());
   });
 models
   .command('make-test-model')
@@ -124,6 +132,21 @@ models
   .action(async (file: string) => {
     const info = await writeTestModel(path.resolve(file));
     console.log(`wrote ${info.path} (${info.sizeBytes} bytes, vocab ${info.vocabSize}, context ${info.contextLength})`);
+  });
+
+program
+  .command('bench')
+  .description('benchmark models side by side (a job on the running platform, else here): TTFT, tokens/s, latency, memory, cost, quality')
+  .argument('<models...>', 'model ids as /v1 takes them, e.g. local/qwen2.5-0.5b openrouter/meta-llama/llama-3.1-8b-instruct')
+  .option('--reference <model>', 'score quality as token-F1 against this model\'s answers (default: contains-match against expected answers)')
+  .option('--max-tokens <n>', 'longest answer per prompt', (v) => Number.parseInt(v, 10))
+  .action(async (ids: string[], opts: { reference?: string; maxTokens?: number }) => {
+    const request = createBenchmarkRequestSchema.parse({
+      models: ids,
+      ...(opts.reference ? { reference_model: opts.reference } : {}),
+      ...(opts.maxTokens ? { max_tokens: opts.maxTokens } : {}),
+    });
+    await benchCommand(request, ctx(), await platform());
   });
 
 program.parseAsync().catch((error: unknown) => {

@@ -1,6 +1,5 @@
-import { findProjectRoot } from '@switchboard/config';
-import { readModelManifest, type ManifestModel, type ModelManifest } from '@switchboard/providers';
-import path from 'node:path';
+import { findProjectRoot, loadConfig } from '@switchboard/config';
+import { manifestPathIn, readModelManifest, type ManifestModel, type ModelManifest } from '@switchboard/providers';
 
 /** The known models and where they live, for the `models` commands. */
 export interface ModelCatalog {
@@ -9,6 +8,8 @@ export interface ModelCatalog {
   modelsDir: string;
   manifestPath: string;
   manifest: ModelManifest;
+  /** Bytes a download must leave free (models.min_free_disk_mb). */
+  minFreeBytes: number;
 }
 
 /** What the `models` commands read from their surroundings; tests pass their own. */
@@ -19,11 +20,12 @@ export interface ModelsCommandContext {
   out: NodeJS.WritableStream & { isTTY?: boolean };
 }
 
-export async function loadCatalog(cwd: string): Promise<ModelCatalog> {
+/** The models directory and manifest as the config names them (models.dir), read like the platform reads them. */
+export async function loadCatalog(cwd: string, env: NodeJS.ProcessEnv): Promise<ModelCatalog> {
   const root = findProjectRoot(cwd);
-  const modelsDir = path.join(root, 'models');
-  const manifestPath = path.join(modelsDir, 'manifest.json');
-  return { root, modelsDir, manifestPath, manifest: await readModelManifest(manifestPath) };
+  const { models } = loadConfig({ env, cwd });
+  const manifestPath = manifestPathIn(models.dir);
+  return { root, modelsDir: models.dir, manifestPath, manifest: await readModelManifest(manifestPath), minFreeBytes: models.min_free_disk_mb * 1_000_000 };
 }
 
 /** The manifest entry called `name`; an unknown name fails listing the known ones. */

@@ -1,6 +1,6 @@
-import { downloadFile, type DownloadResult } from '@switchboard/providers';
+import { downloadFile, recordManifestSha256, type DownloadResult } from '@switchboard/providers';
 import { existsSync, statSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { formatMB, loadCatalog, pickModel, type ModelsCommandContext } from './models-catalog.js';
 import { createProgressReporter } from './models-progress.reporter.js';
@@ -24,7 +24,7 @@ export type DownloadOutcome = { status: 'present'; path: string } | ({ status: '
  * every later download (another machine, a re-download) is checked against it.
  */
 export async function downloadModelCommand(name: string, ctx: ModelsCommandContext, options: DownloadCommandOptions = {}): Promise<DownloadOutcome> {
-  const catalog = await loadCatalog(ctx.cwd);
+  const catalog = await loadCatalog(ctx.cwd, ctx.env);
   const model = pickModel(catalog, name);
   const destination = path.join(catalog.modelsDir, model.file);
   const shown = path.relative(catalog.root, destination);
@@ -48,6 +48,7 @@ export async function downloadModelCommand(name: string, ctx: ModelsCommandConte
       expectedSize: model.size_bytes,
       sizeTolerance: Math.max(1_000_000, Math.round(model.size_bytes * 0.01)),
       sha256: model.sha256,
+      minFreeBytes: catalog.minFreeBytes,
       onProgress: (p) => reporter.update(p),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.retryDelayMs !== undefined ? { retryDelayMs: options.retryDelayMs } : {}),
@@ -56,18 +57,8 @@ export async function downloadModelCommand(name: string, ctx: ModelsCommandConte
     reporter.done();
   }
   say(`Saved ${shown} (${result.bytes} bytes, sha256 ${result.sha256}${model.sha256 ? ', verified' : ''}).`);
-  const recordedSha256 = model.sha256 === null && (await recordSha256(catalog.manifestPath, model.name, result.sha256));
+  const recordedSha256 = model.sha256 === null && (await recordManifestSha256(catalog.manifestPath, model.name, result.sha256));
   if (recordedSha256) say(`Recorded its sha256 in ${path.relative(catalog.root, catalog.manifestPath)}: later downloads are checked against it.`);
   say(`Make it the default local model with: switchboard models select ${model.name}`);
   return { status: 'downloaded', recordedSha256, ...result };
-}
-
-/** Writes the checksum into the manifest, keeping its JSON layout (2-space indent, key order). */
-async function recordSha256(manifestPath: string, name: string, sha256: string): Promise<boolean> {
-  const json = JSON.parse(await readFile(manifestPath, 'utf8')) as { models?: { name?: string; sha256?: string | null }[] };
-  const entry = json.models?.find((m) => m.name === name);
-  if (!entry || entry.sha256) return false;
-  entry.sha256 = sha256;
-  await writeFile(manifestPath, `${JSON.stringify(json, null, 2)}\n`);
-  return true;
 }

@@ -5,7 +5,7 @@ import { type Database, openDatabase } from '@switchboard/db';
 import { startGateway } from '@switchboard/gateway';
 import { connectRedis, createRedis } from '@switchboard/queue';
 import { startWorker } from '@switchboard/worker';
-import { withTestModelFallback } from './test-model-fallback.js';
+import { servedConfig } from './served-config.js';
 
 export type AppName = 'gateway' | 'api' | 'worker';
 export const allApps: readonly AppName[] = ['api', 'worker', 'gateway'];
@@ -32,6 +32,8 @@ export async function startPlatform(apps: readonly AppName[], config: Switchboar
   const closers: (() => Promise<void>)[] = [];
   const urls: RunningPlatform['urls'] = {};
   try {
+    // The gateway and the worker must agree on the model ids: both serve the same local models.
+    const served = apps.includes('worker') || apps.includes('gateway') ? await servedConfig(config, logger) : config;
     if (apps.includes('api')) {
       const redis = createRedis(config.redis.url, 'api');
       await connectRedis(redis, config.redis.url);
@@ -43,12 +45,12 @@ export async function startPlatform(apps: readonly AppName[], config: Switchboar
       });
     }
     if (apps.includes('worker')) {
-      const worker = await startWorker({ config: await withTestModelFallback(config, logger), db, logger: logger.child({ app: 'worker' }) });
+      const worker = await startWorker({ config: served, db, logger: logger.child({ app: 'worker' }) });
       urls.worker = worker.url;
       closers.push(() => worker.close());
     }
     if (apps.includes('gateway')) {
-      const gateway = await startGateway({ config, apiKeys: db.apiKeys, agents: db.agents, logger: logger.child({ app: 'gateway' }) });
+      const gateway = await startGateway({ config: served, apiKeys: db.apiKeys, agents: db.agents, logger: logger.child({ app: 'gateway' }) });
       urls.gateway = gateway.url;
       closers.push(() => gateway.close());
     }

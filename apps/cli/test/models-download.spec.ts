@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { modelFilesOnDisk, readModelManifest } from '@switchboard/providers';
-import { writeTestModel } from '@switchboard/testing';
+import { startFakeModelHub, writeTestModel } from '@switchboard/testing';
 import { downloadModelCommand } from '../src/models-download.command.js';
 
 function output(): PassThrough & { text: () => string } {
@@ -18,40 +18,9 @@ function output(): PassThrough & { text: () => string } {
   return Object.assign(stream, { text: () => text });
 }
 
-/**
- * A loopback stand-in for the model hub: serves a generated GGUF with Range support; `/drop/...` cuts the
- * first response halfway through, `/corrupt/...` serves other bytes of the same length.
- */
-async function startHub(file: Buffer): Promise<{ url: string; ranges: (string | undefined)[]; close: () => Promise<void> }> {
-  const ranges: (string | undefined)[] = [];
-  let dropped = false;
-  const server: Server = createServer((req, res) => {
-    ranges.push(req.headers.range);
-    if (req.url?.includes('/missing/')) return void res.writeHead(404).end('Entry not found');
-    const body = req.url?.includes('/corrupt/') ? Buffer.from(file).fill(7, 1000, 2000) : file;
-    const m = req.headers.range?.match(/^bytes=(\d+)-$/);
-    const start = m ? Number(m[1]) : 0;
-    const part = body.subarray(start);
-    res.writeHead(m ? 206 : 200, {
-      'content-length': String(part.length),
-      ...(m ? { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` } : {}),
-    });
-    if (req.url?.includes('/drop/') && !dropped) {
-      dropped = true;
-      res.write(part.subarray(0, Math.floor(part.length / 2)), () => res.destroy());
-    } else res.end(part);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    ranges,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
 describe('switchboard models download (from a model hub on loopback)', () => {
   let root: string;
-  let hub: Awaited<ReturnType<typeof startHub>>;
+  let hub: Awaited<ReturnType<typeof startFakeModelHub>>;
   let gguf: Buffer;
   let sha: string;
   let manifestText: string;
@@ -66,7 +35,7 @@ describe('switchboard models download (from a model hub on loopback)', () => {
     const info = await writeTestModel(path.join(root, 'served.gguf'));
     gguf = await readFile(info.path);
     sha = createHash('sha256').update(gguf).digest('hex');
-    hub = await startHub(gguf);
+    hub = await startFakeModelHub(gguf);
     const entry = (name: string, route: string, sha256: string | null) => ({
       name,
       description: 'the generated test model',
@@ -171,6 +140,18 @@ describe('switchboard models download (from a model hub on loopback)', () => {
     const error = (await downloadModelCommand('tiny', ctx()).catch((e: unknown) => e)) as Error;
     expect(error.message).toContain(`cannot reach ${deadUrl}`);
     expect(error.message).toContain(`copy it to ${path.join(root, 'models/tiny.gguf')} by hand`);
+  });
+
+  it('refuses to start when less than models.min_free_disk_mb would stay free, writing nothing', async () => {
+    const configFile = path.join(root, 'config/switchboard.yaml');
+    await writeFile(configFile, 'log_level: warn\nmodels: { min_free_disk_mb: 1000000000 }\n');
+    try {
+      await rm(path.join(root, 'models/tiny.gguf'), { force: true });
+      await expect(downloadModelCommand('tiny', ctx())).rejects.toThrow(/not enough free disk space for tiny\.gguf: .* must stay free \(models\.min_free_disk_mb\)/);
+      expect(existsSync(path.join(root, 'models/tiny.gguf.part'))).toBe(false);
+    } finally {
+      await writeFile(configFile, 'log_level: warn\n');
+    }
   });
 
   it('refuses an unknown name, listing the known ones', async () => {

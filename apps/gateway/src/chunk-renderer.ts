@@ -1,5 +1,8 @@
 import type { ChatCompletion, FinishReason, RunEvent, ToolCall, Usage } from '@switchboard/contracts';
 
+/** `system_fingerprint` of answers from the generated test model, so no client mistakes its noise for a model's. */
+export const TEST_MODEL_FINGERPRINT = 'switchboard-test-model';
+
 /**
  * Turns run events into the exact bytes OpenAI streams: `chat.completion.chunk` objects as SSE `data:` lines,
  * each with an `id:` (the event's seq) so `Last-Event-ID` can resume. Chunks are built by string
@@ -9,6 +12,7 @@ export class ChunkRenderer {
   private head = '';
   private modelJson = '';
   private model = '';
+  private fingerprint = 'null';
   private roleSent = false;
   readonly completionId: string;
 
@@ -32,7 +36,11 @@ export class ChunkRenderer {
     if (model === this.model) return;
     this.model = model;
     this.modelJson = JSON.stringify(model);
-    this.head = `{"id":"${this.completionId}","object":"chat.completion.chunk","created":${this.created},"model":${this.modelJson},"system_fingerprint":null,"choices":[`;
+    this.renderHead();
+  }
+
+  private renderHead(): void {
+    this.head = `{"id":"${this.completionId}","object":"chat.completion.chunk","created":${this.created},"model":${this.modelJson},"system_fingerprint":${this.fingerprint},"choices":[`;
   }
 
   private choice(delta: string, finish: FinishReason | null = null): string {
@@ -54,6 +62,10 @@ export class ChunkRenderer {
         return '';
       case 'start':
         if (this.followServed && event.provider !== 'none') this.setModel(`${event.provider}/${event.model}`);
+        if (event.test_model) {
+          this.fingerprint = JSON.stringify(TEST_MODEL_FINGERPRINT);
+          this.renderHead();
+        }
         // A retried attempt sends another start; the client already has its role chunk.
         if (this.roleSent) return '';
         this.roleSent = true;
@@ -72,7 +84,7 @@ export class ChunkRenderer {
       case 'finish': {
         let out = `${this.roleDelta()}${id}data: ${this.choice('{}', event.reason)}\n\n`;
         if (this.includeUsage) {
-          out += `data: {"id":"${this.completionId}","object":"chat.completion.chunk","created":${this.created},"model":${this.modelJson},"system_fingerprint":null,"choices":[],"usage":${JSON.stringify(event.usage)}}\n\n`;
+          out += `data: {"id":"${this.completionId}","object":"chat.completion.chunk","created":${this.created},"model":${this.modelJson},"system_fingerprint":${this.fingerprint},"choices":[],"usage":${JSON.stringify(event.usage)}}\n\n`;
         }
         return `${out}data: [DONE]\n\n`;
       }
@@ -88,6 +100,7 @@ export class ChunkRenderer {
 export class CompletionAccumulator {
   private text = '';
   private reasoning = '';
+  private testModel = false;
   private readonly tools: ToolCall[] = [];
   /** Who answered (`provider/model`), from the run's `start` and `route` events. */
   served: string | null = null;
@@ -95,6 +108,9 @@ export class CompletionAccumulator {
   add(event: RunEvent): void {
     switch (event.t) {
       case 'start':
+        if (event.test_model) this.testModel = true;
+        this.served = `${event.provider}/${event.model}`;
+        break;
       case 'route':
         this.served = `${event.provider}/${event.model}`;
         break;
@@ -128,7 +144,7 @@ export class CompletionAccumulator {
       object: 'chat.completion',
       created,
       model,
-      system_fingerprint: null,
+      system_fingerprint: this.testModel ? TEST_MODEL_FINGERPRINT : null,
       choices: [
         {
           index: 0,

@@ -1,2 +1,3 @@
 export * from './worker-app.js';
 export { resolveTarget, RouteError, type RunTarget } from '@switchboard/runs';
+export { BenchmarkRequestError, runBenchmark, type BenchmarkOutcome, type BenchmarkRunDeps } from './benchmark-run.js';

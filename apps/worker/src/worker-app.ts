@@ -1,4 +1,5 @@
-import { type ChatRunJob, ModelCatalog, type SwitchboardConfig } from '@switchboard/contracts';
+import { type BenchmarkJob, type ChatRunJob, ModelCatalog, type ModelDownloadJob, type SwitchboardConfig } from '@switchboard/contracts';
+import { withDefaultLocalModel } from '@switchboard/providers';
 import { AgentDirectory, type Database } from '@switchboard/db';
 import {
   assertHandlers,
@@ -9,6 +10,8 @@ import {
   jobCatalog,
   type JobName,
   listenForCancels,
+  ModelDownloads,
+  ModelNotifier,
   redisKeys,
   RunNotifier,
   RunQueue,
@@ -26,6 +29,8 @@ import { RunLiveness } from './run-liveness.js';
 import { RunRecorder } from './run-recorder.js';
 import { RecordIntake } from './record-intake.js';
 import { endFailedJob, scanStaleRuns, type StaleRunDeps, takeOverInlineRuns } from './stale-runs.js';
+import { processModelDownload } from './model-download.processor.js';
+import { processBenchmark } from './benchmark.processor.js';
 
 export interface WorkerOptions {
   config: SwitchboardConfig;
@@ -103,22 +108,32 @@ export async function startWorker(options: WorkerOptions): Promise<SwitchboardWo
     },
   });
   const chatDeps: ChatRunDeps = { config, catalog, registry, router, cache, recorder, liveness, redis, keys, logger, active, backgrounded, notifier };
+  // The config runs start from: a model selected as the default local one while this worker runs moves first.
+  let baseConfig = config;
   // Agents made or edited through the admin API reach runs within seconds: each run reads these two fields.
   const agentDirectory = new AgentDirectory(options.db?.agents ?? null, config.agents, logger);
   await agentDirectory.start((agents) => {
-    chatDeps.config = { ...config, agents: [...agents] };
+    chatDeps.config = { ...baseConfig, agents: [...agents] };
     chatDeps.catalog = new ModelCatalog(chatDeps.config);
   });
+  const modelDownloads = new ModelDownloads(redis, keys);
+  const downloadsActive = new Map<string, AbortController>();
+  const downloadDeps = { config, downloads: modelDownloads, notifier: new ModelNotifier(redis, keys, logger), logger, active: downloadsActive };
   const handlers: Record<JobName, Handler> = {
     'run.chat': (job, signal) => processChatRun(chatDeps, job as Job<ChatRunJob>, signal),
     'watchdog.scan': async () => {
       await scanStaleRuns(staleDeps);
       await takeOverInlineRuns({ ...staleDeps, ledger, runQueue });
     },
+    'model.download': (job, signal) => processModelDownload(downloadDeps, job as Job<ModelDownloadJob>, signal),
+    'benchmark.run': (job, signal) =>
+      processBenchmark({ config: () => chatDeps.config, registry, db: options.db, logger }, job as Job<BenchmarkJob>, signal),
   };
   assertHandlers(handlers);
 
   const stopCancels = await listenForCancels(sub, keys, (runId, reason) => {
+    // Downloads share the channel: their "run id" is the download's job id.
+    downloadsActive.get(runId)?.abort(reason);
     const controller = active.get(runId);
     // A run in the background has no client to lose: only its owner or an admin can stop it.
     if (controller && backgrounded.has(runId) && reason === CLIENT_DISCONNECTED) return;
@@ -127,6 +142,21 @@ export async function startWorker(options: WorkerOptions): Promise<SwitchboardWo
       controller.abort(reason);
     }
   });
+
+  // `models select` while this worker runs: serve the chosen model as the default from the next run on.
+  const selectedChannel = keys.modelSelectedChannel();
+  const onSelected = (channel: string, message: string): void => {
+    if (channel !== selectedChannel) return;
+    const model = (JSON.parse(message) as { model?: unknown }).model;
+    const next = typeof model === 'string' ? withDefaultLocalModel(baseConfig, model) : undefined;
+    if (!next) return void logger.warn({ model }, 'a model was selected that this worker does not serve; restart it to pick up the config');
+    baseConfig = next;
+    chatDeps.config = { ...next, agents: chatDeps.config.agents };
+    chatDeps.catalog = new ModelCatalog(chatDeps.config);
+    logger.info({ model }, 'default local model changed');
+  };
+  sub.on('message', onSelected);
+  await sub.subscribe(selectedChannel);
 
   const workers = [...new Set(Object.values(jobCatalog).map((j) => j.queue))].map(
     (queue) =>
@@ -234,8 +264,9 @@ export async function startWorker(options: WorkerOptions): Promise<SwitchboardWo
       await liveness?.close();
       // Records held while the database is down get one more grace period to land before they are given up.
       await recorder?.close(graceMs);
-      await Promise.all([runQueue.close(), maintenanceQueue.close()]);
+      await Promise.all([runQueue.close(), maintenanceQueue.close(), modelDownloads.close()]);
       await stopCancels();
+      sub.off('message', onSelected);
       router.stop();
       await registry.close();
       server?.close();

@@ -64,9 +64,10 @@ function copyTree(value: unknown): unknown {
   return value;
 }
 
-/** Relative data_dir and model files become absolute from the project root, the same for every app. */
+/** Relative data_dir, models.dir and model files become absolute from the project root, the same for every app. */
 function resolvePaths(config: SwitchboardConfig, root: string): SwitchboardConfig {
   config.data_dir = path.resolve(root, config.data_dir);
+  config.models.dir = path.resolve(root, config.models.dir);
   for (const provider of config.providers) {
     if (provider.type !== 'llama-cpp') continue;
     for (const model of provider.models) model.file = path.resolve(root, model.file);

@@ -88,21 +88,27 @@ describe('finding the file', () => {
   it('gives the schema defaults for an empty file', () => {
     const file = tmp.write('empty.yaml', '# nothing but a comment\n');
     const defaults = switchboardConfigSchema.parse({});
-    expect(loadConfig({ path: file, env: {}, cwd: tmp.dir })).toEqual({ ...defaults, data_dir: path.join(tmp.dir, '.data') });
+    expect(loadConfig({ path: file, env: {}, cwd: tmp.dir })).toEqual({
+      ...defaults,
+      data_dir: path.join(tmp.dir, '.data'),
+      models: { ...defaults.models, dir: path.join(tmp.dir, 'models') },
+    });
   });
 
   it('gives pure defaults when there is no config/switchboard.yaml at or above cwd', () => {
     const config = loadConfig({ cwd: tmp.dir, env: {} });
-    expect(config).toEqual({ ...switchboardConfigSchema.parse({}), data_dir: path.join(tmp.dir, '.data') });
+    const defaults = switchboardConfigSchema.parse({});
+    expect(config).toEqual({ ...defaults, data_dir: path.join(tmp.dir, '.data'), models: { ...defaults.models, dir: path.join(tmp.dir, 'models') } });
   });
 
   it('finds config/switchboard.yaml from a subfolder and resolves relative paths from its project root', () => {
     const project = tempDir();
-    project.write('config/switchboard.yaml', 'data_dir: state\nserver: { api_port: 9001 }\n');
+    project.write('config/switchboard.yaml', 'data_dir: state\nserver: { api_port: 9001 }\nmodels: { dir: weights }\n');
     project.write('apps/api/.keep', '');
     const config = loadConfig({ cwd: path.join(project.dir, 'apps', 'api'), env: {} });
     expect(config.server.api_port).toBe(9001);
     expect(config.data_dir).toBe(path.join(project.dir, 'state'));
+    expect(config.models.dir).toBe(path.join(project.dir, 'weights'));
     project.remove();
   });
 

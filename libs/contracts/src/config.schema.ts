@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { modelsConfigSchema } from './models-config.schema.js';
 import { pipelineConfigSchema } from './pipeline.schema.js';
 import { rateSpecSchema } from './rate-spec.js';
 
@@ -280,6 +281,8 @@ export const switchboardConfigSchema = z.strictObject({
   pipelines: z.array(pipelineConfigSchema).default([]),
   tools: toolsConfigSchema.default(toolsConfigSchema.parse({})),
   queue: queueConfigSchema.default(queueConfigSchema.parse({})),
+  /** Local model files, downloads and local model servers (see models-config.schema.ts). */
+  models: modelsConfigSchema.default(modelsConfigSchema.parse({})),
 });
 
 export type SwitchboardConfig = z.output<typeof switchboardConfigSchema>;

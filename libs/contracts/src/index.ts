@@ -1,4 +1,5 @@
 export * from './config.schema.js';
+export * from './models-config.schema.js';
 export * from './rate-spec.js';
 export * from './openai.schema.js';
 export * from './run-events.js';
@@ -10,3 +11,4 @@ export * from './pipeline.schema.js';
 export * from './pipeline-template.js';
 export * from './pipeline-run.js';
 export * from './notifications.js';
+export * from './model-jobs.schema.js';

@@ -48,3 +48,13 @@ export type ConversationSubscription = z.output<typeof conversationSubscriptionS
 
 /** The server's answer to `subscribe` / `unsubscribe`, through the client's ack callback. */
 export type SubscriptionAck = { ok: true } | { ok: false; error: string };
+
+/**
+ * Model download notifications, pushed over the same socket.io server as run notifications. Every connected
+ * socket is in the `models` room (the catalogue is no one's private data), so an operator's screen sees the
+ * downloads whoever started them. The payload is the download's state as `GET /api/models/:name` shows it.
+ */
+export const modelDownloadNotificationTypes = ['model.download.progress', 'model.download.completed', 'model.download.failed'] as const;
+export type ModelDownloadNotificationType = (typeof modelDownloadNotificationTypes)[number];
+
+export const MODELS_ROOM = 'models';

@@ -6,8 +6,11 @@ import type { FinishReason, Usage } from './openai.schema.js';
  * Keys are short on purpose: a long answer is thousands of these.
  */
 export type RunEvent =
-  /** The worker took the run; `provider`/`model` say who answers. */
-  | { t: 'start'; provider: string; model: string; attempt: number }
+  /**
+   * The worker took the run; `provider`/`model` say who answers. `test_model`: it is the generated test model
+   * (random weights), which the answer's `system_fingerprint` then says.
+   */
+  | { t: 'start'; provider: string; model: string; attempt: number; test_model?: true }
   /**
    * From here on the answer comes from this model (the router moved on: a fallback, or a later target of
    * `auto`); sent only when it differs from the last `start` or `route`. `cached`: an answer from the cache.

@@ -114,6 +114,23 @@ export interface ProviderCallRow {
   createdAt: Date;
 }
 
+export type BenchmarkStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+
+/** A benchmark of models: the request as JSON, and the results and recommendations once a worker ran it. */
+export interface BenchmarkRow {
+  id: string;
+  status: BenchmarkStatus;
+  apiKeyId: string | null;
+  request: unknown;
+  results: unknown;
+  recommendations: unknown;
+  error: string | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  updatedAt: Date;
+}
+
 /** Cursor pagination: pass `nextCursor` back as `cursor` for the next page; null means the end. */
 export interface Page<T> {
   items: T[];

@@ -12,6 +12,7 @@ import { PGliteThread } from './pglite-thread/threaded-adapter.js';
 import { type AdapterFactory, createPrismaClient, type PrismaDb } from './prisma-client.js';
 import type { CompletedRunRecord, Database, DatabaseKind } from './repositories.js';
 import { PrismaAgentsRepository } from './repositories/agents.repository.js';
+import { PrismaBenchmarksRepository } from './repositories/benchmarks.repository.js';
 import { PrismaApiKeysRepository } from './repositories/api-keys.repository.js';
 import type { SqlDialect } from './repositories/bulk-insert.js';
 import { PrismaConversationsRepository } from './repositories/conversations.repository.js';
@@ -153,6 +154,7 @@ class PrismaDatabase implements Database {
   readonly messages;
   readonly runs;
   readonly providerCalls;
+  readonly benchmarks;
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -169,6 +171,7 @@ class PrismaDatabase implements Database {
     this.messages = new PrismaMessagesRepository(prisma);
     this.runs = new PrismaRunsRepository(prisma);
     this.providerCalls = new PrismaProviderCallsRepository(prisma);
+    this.benchmarks = new PrismaBenchmarksRepository(prisma);
   }
 
   recordRuns(records: CompletedRunRecord[]): Promise<void> {

@@ -9,6 +9,7 @@
  */
 import type {
   AgentRow,
+  BenchmarkRow,
   ApiKeyRow,
   ConversationRow,
   MessageRow,
@@ -35,6 +36,7 @@ export type NewRun = Insert<
 >;
 export type StartedRun = Pick<RunRow, 'id' | 'apiKeyId' | 'requestedModel' | 'attempt'> & { startedAt: Date };
 export type NewProviderCall = Insert<ProviderCallRow, 'ttftMs' | 'error' | 'cached'>;
+export type NewBenchmark = Insert<BenchmarkRow, 'status' | 'apiKeyId' | 'results' | 'recommendations' | 'error' | 'startedAt' | 'finishedAt'>;
 
 export interface ApiKeysRepository {
   create(key: NewApiKey): Promise<ApiKeyRow>;
@@ -121,6 +123,15 @@ export interface ProviderCallStats {
   avgTtftMs: number | null;
 }
 
+/** Benchmarks are reports of the whole install: every key may read them (starting one is for admins). */
+export interface BenchmarksRepository {
+  create(benchmark: NewBenchmark): Promise<BenchmarkRow>;
+  get(id: string): Promise<BenchmarkRow | null>;
+  /** Newest first (createdAt desc, id desc). */
+  list(page: PageQuery): Promise<Page<BenchmarkRow>>;
+  update(id: string, patch: Partial<Omit<BenchmarkRow, 'id' | 'createdAt' | 'updatedAt'>>): Promise<BenchmarkRow | null>;
+}
+
 /** What a worker writes when a run ends (see `recordRuns`). */
 export interface CompletedRunRecord {
   run: NewRun & { id: string };
@@ -145,6 +156,7 @@ export interface Repositories {
   messages: MessagesRepository;
   runs: RunsRepository;
   providerCalls: ProviderCallsRepository;
+  benchmarks: BenchmarksRepository;
   /**
    * Writes finished runs, all or nothing, in one transaction whose number of statements does not grow with
    * the batch (it grows only with the distinct API keys, by one per run that already existed, and past ~470

@@ -15,3 +15,5 @@ export {
   type DownloadResult,
   type ModelDownloadFailure,
 } from './llama-cpp/model-download.js';
+export { buildModelCatalogue, freeDiskBytes, type CatalogueOptions } from './catalogue/model-catalogue.js';
+export { discoverDockerModelRunner, discoverOllama, parseByteSize, type DiscoveredModel, type Discovery } from './catalogue/local-servers.js';

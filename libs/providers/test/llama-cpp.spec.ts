@@ -1,4 +1,5 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { getLlama, type LlamaModel } from 'node-llama-cpp';
@@ -464,13 +465,32 @@ describe('llama-cpp: models that cannot run', () => {
       expect(error).toBeInstanceOf(ProviderError);
       expect(error?.message).toContain(path.join(files.dir, 'later.gguf'));
       expect(error?.message).toContain('switchboard models download <name>');
-      expect(error?.message).toContain('switchboard models make-test-model');
-      expect(error?.details.isRetryable).toBe(false);
+      expect(error?.message).toContain('`local/test-model` answers');
+      expect(error?.details).toMatchObject({ isRetryable: false, status: 404 });
 
       await writeTestModel(path.join(files.dir, 'later.gguf'), { seed: 3 });
       expect((await model.doGenerate({ messages: hello, maxTokens: 3 })).usage.completion_tokens).toBe(3);
     } finally {
       await later.close();
+    }
+  });
+
+  it('a missing file of a manifest model names its download', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'sb-missing-'));
+    await writeFile(
+      path.join(dir, 'manifest.json'),
+      JSON.stringify({ version: 1, models: [{ name: 'tiny-one', file: 'tiny.gguf', url: 'https://example.test/tiny.gguf', quantization: 'F32', size_bytes: 1000, ram_bytes: 4000 }] }),
+    );
+    const tiny = startProvider(dir, { models: [{ name: 'tiny', file: 'tiny.gguf', params: { n_ctx: 512 } }] });
+    try {
+      const error = await tiny.provider.languageModel('tiny').doGenerate({ messages: hello }).then(
+        () => undefined,
+        (e: unknown) => e as ProviderError,
+      );
+      expect(error?.message).toContain('Get it with `switchboard models download tiny-one` (or POST /api/models/tiny-one/download)');
+    } finally {
+      await tiny.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

@@ -7,3 +7,4 @@ export * from './cancel-signals.js';
 export * from './run-queue.js';
 export * from './run-notifier.js';
 export * from './inline-runs.js';
+export * from './model-downloads.js';

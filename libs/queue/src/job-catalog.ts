@@ -1,4 +1,4 @@
-import { chatRunJobSchema } from '@switchboard/contracts';
+import { benchmarkJobSchema, chatRunJobSchema, modelDownloadJobSchema } from '@switchboard/contracts';
 import { z } from 'zod';
 
 /**
@@ -17,6 +17,21 @@ export const jobCatalog = {
     queue: 'maintenance',
     /** Repeatable (a BullMQ job scheduler every worker upserts); finds stale runs and fails the lost ones. */
     schema: z.object({}),
+    backoffMs: 1000,
+  },
+  'model.download': {
+    queue: 'models',
+    /**
+     * One download at a time per worker (a queue of its own, concurrency 1). A retry after a dropped connection
+     * or a worker crash resumes the `.part`; a checksum, size or disk failure is final.
+     */
+    schema: modelDownloadJobSchema,
+    backoffMs: 5000,
+  },
+  'benchmark.run': {
+    queue: 'benchmarks',
+    /** One benchmark at a time per worker: measurements taken side by side would disturb each other. Not retried. */
+    schema: benchmarkJobSchema,
     backoffMs: 1000,
   },
 } as const satisfies Record<string, { queue: string; schema: z.ZodType; backoffMs: number }>;

@@ -29,6 +29,10 @@ export interface RedisKeys {
    * and every api instance's adapter listens on it, so both sides derive it from the same prefix.
    */
   socketIoKey(): string;
+  /** Hash of manifest model name -> its download's state (ModelDownloadDto JSON). */
+  modelDownloads(): string;
+  /** Channel announcing a new default local model (`models select`), so running workers serve it at once. */
+  modelSelectedChannel(): string;
   /** A provider's circuit breaker: `<key>:fails` (failures in the window), `:open` (until, ms), `:tripped`, `:probe`. */
   circuit(provider: string): string;
   /** Channel on which circuit changes reach every gateway and worker at once. */
@@ -56,6 +60,8 @@ export function redisKeys(prefix: string): RedisKeys {
     bullPrefix: () => `${prefix}:bull`,
     runJob: (runId) => `${prefix}:bull:${jobCatalog['run.chat'].queue}:${runId}`,
     socketIoKey: () => `${prefix}:socket.io`,
+    modelDownloads: () => `${prefix}:models:downloads`,
+    modelSelectedChannel: () => `${prefix}:models:selected`,
     circuit: (provider) => `${prefix}:cb:${provider}`,
     circuitChannel: () => `${prefix}:cb`,
     rateWindow: (subject, what, windowMs, bucket) => `${prefix}:rl:${subject}:${what}:${windowMs}:${bucket}`,

@@ -40,19 +40,8 @@ export class RunNotifier {
   async notify(n: RunNotification): Promise<void> {
     const rooms = [notificationRooms.key(n.apiKeyId)];
     if (n.conversationId !== null) rooms.push(notificationRooms.conversation(n.conversationId));
-    // The emitter fires PUBLISH and drops the promise, so a failed one would be an unhandled rejection that
-    // ends the process. Handing it a publisher that keeps the promise lets the failure be awaited and logged.
-    const published: Promise<number>[] = [];
-    const publisher: NotificationPublisher = {
-      publish: (channel, message) => {
-        const promise = this.redis.publish(channel, message);
-        published.push(promise);
-        return promise;
-      },
-    };
     try {
-      new Emitter(publisher, { key: this.key }).to(rooms).emit(n.type, n);
-      await Promise.all(published);
+      await emitToRooms(this.redis, this.key, rooms, n.type, n);
     } catch (error) {
       this.logger?.warn(
         { err: error instanceof Error ? error.message : String(error), runId: n.runId, type: n.type },
@@ -60,4 +49,22 @@ export class RunNotifier {
       );
     }
   }
+}
+
+/**
+ * One socket.io emit through Redis, awaited. The emitter fires PUBLISH and drops the promise, so a failed one
+ * would be an unhandled rejection that ends the process; handing it a publisher that keeps the promise lets
+ * the caller await the failure and log it.
+ */
+export async function emitToRooms(redis: NotificationPublisher, key: string, rooms: string[], event: string, payload: unknown): Promise<void> {
+  const published: Promise<number>[] = [];
+  const publisher: NotificationPublisher = {
+    publish: (channel, message) => {
+      const promise = redis.publish(channel, message);
+      published.push(promise);
+      return promise;
+    },
+  };
+  new Emitter(publisher, { key }).to(rooms).emit(event, payload);
+  await Promise.all(published);
 }

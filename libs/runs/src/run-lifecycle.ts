@@ -1,4 +1,5 @@
 import type { ChatRunJob, RunEvent, SwitchboardConfig } from '@switchboard/contracts';
+import { isTestModel } from '@switchboard/providers';
 import type { Logger } from 'pino';
 import { describeFailure, settleAnswer } from './model-run.js';
 import type { ResponseCache } from './routing/response-cache.js';
@@ -76,7 +77,9 @@ export async function runLifecycle(
   const outcome = (status: RunOutcome['status'], error: string | null): RunOutcome => runOutcome(state, host.attempt, status, error);
   try {
     work.prepare?.();
-    host.emit({ t: 'start', provider: state.provider, model: state.model, attempt: host.attempt });
+    // The generated test model says what it is in its answers (the gateway renders it as system_fingerprint).
+    const testModel = isTestModel(deps.config, state.provider, state.model);
+    host.emit({ t: 'start', provider: state.provider, model: state.model, attempt: host.attempt, ...(testModel ? { test_model: true as const } : {}) });
     await work.execute();
     await host.flush();
     await host.record(outcome('succeeded', null));

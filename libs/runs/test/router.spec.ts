@@ -181,6 +181,7 @@ describe('reasons to skip a target', () => {
     const fallback = await ask(r, [{ provider: 'local', model: 'gone' }, { provider: 'good', model: 'm' }]);
     expect(outcomes(fallback.attempts)).toEqual(['local:skipped', 'good:ok']);
     const alone = await ask(r, [{ provider: 'local', model: 'gone' }]);
-    expect(alone.error).toMatch(/model file is missing.*switchboard models download gone/);
+    // Its own 404 (not worth another attempt), saying where the file should be and how to get one.
+    expect(alone.error).toMatch(/model file for "local\/gone" not found at \/tmp\/.*switchboard models download <name>/);
   });
 });

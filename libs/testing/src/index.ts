@@ -4,6 +4,8 @@ export { fixturesDir, readFixture, splitSseEvents, parseSseData } from './sse-fi
 export { getFreePort } from './net.helpers.js';
 export { collectStream } from './stream.helpers.js';
 export * from './gguf/index.js';
+export { startFakeDockerModelRunner, startFakeOllama, type FakeLocalModel, type FakeLocalServer } from './fake-local-servers/fake-local-servers.js';
+export { startFakeModelHub, type FakeModelHub } from './fake-local-servers/fake-model-hub.js';
 export { createGate, type Gate } from './gate.js';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 export { waitFor } from './wait.helpers.js';

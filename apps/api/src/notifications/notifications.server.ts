@@ -4,6 +4,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { createAdapter } from '@socket.io/redis-adapter';
 import {
   conversationSubscriptionSchema,
+  MODELS_ROOM,
   notificationRooms,
   type SubscriptionAck,
   type SwitchboardConfig,
@@ -113,7 +114,7 @@ export class NotificationsServer implements OnApplicationBootstrap, BeforeApplic
 
   private onConnection(socket: NotificationSocket): void {
     const { principal } = socket.data;
-    void socket.join(this.notifications.keyRoom(principal));
+    void socket.join([this.notifications.keyRoom(principal), MODELS_ROOM]);
     socket.on('subscribe', (...args: unknown[]) => void this.onSubscribe(socket, args));
     socket.on('unsubscribe', (...args: unknown[]) => void this.onUnsubscribe(socket, args));
     this.logger.debug({ keyId: principal.keyId, kind: principal.kind }, 'socket.io client connected');

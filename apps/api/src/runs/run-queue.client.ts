@@ -1,6 +1,6 @@
 import { type ChatRunJob, type SwitchboardConfig } from '@switchboard/contracts';
-import { connectRedis, createRedis, type Redis, redisKeys, RunQueue } from '@switchboard/queue';
-import { ApiError } from '../common/api-error.js';
+import { type Redis, redisKeys, RunQueue } from '@switchboard/queue';
+import { openQueueConnection, unavailableOnError } from '../common/queue-connection.js';
 
 /**
  * The API's handle on the `runs` queue, to cancel runs no worker has taken yet (they have no Run row). Its
@@ -35,29 +35,12 @@ export class RunQueueClient {
 
   private open(): Promise<{ redis: Redis; queue: RunQueue }> {
     this.opening ??= (async () => {
-      const { url, prefix } = this.config.redis;
-      // BullMQ defines many Lua commands on its connection: no auto-pipelining (see the gateway's queue connection).
-      const redis = createRedis(url, 'api-queue', { enableAutoPipelining: false });
-      try {
-        await connectRedis(redis, url, 1000);
-      } catch (error) {
-        redis.disconnect();
-        throw error;
-      }
-      redis.options.enableOfflineQueue = false;
-      return { redis, queue: new RunQueue(redis, redisKeys(prefix), this.config.queue) };
+      const redis = await openQueueConnection(this.config, 'api-queue');
+      return { redis, queue: new RunQueue(redis, redisKeys(this.config.redis.prefix), this.config.queue) };
     })();
     this.opening.catch(() => {
       this.opening = null;
     });
     return unavailableOnError(this.opening);
-  }
-}
-
-async function unavailableOnError<T>(promise: Promise<T>): Promise<T> {
-  try {
-    return await promise;
-  } catch (error) {
-    throw new ApiError(503, 'service_unavailable_error', `The queue (Redis) did not answer: ${error instanceof Error ? error.message : String(error)}`);
   }
 }

@@ -6,4 +6,6 @@ export * from './messages.schema.js';
 export * from './api-keys.schema.js';
 export * from './health.schema.js';
 export * from './runs.schema.js';
+export * from './models.schema.js';
+export * from './benchmarks.schema.js';
 export * from './providers.schema.js';

@@ -6,10 +6,11 @@ import type {
   Conversation as ConversationModel,
   Message as MessageModel,
   Prisma,
+  Benchmark as BenchmarkModel,
   ProviderCall as ProviderCallModel,
   Run as RunModel,
 } from '../generated/postgresql/client.js';
-import type { AgentRow, ApiKeyRow, ConversationRow, MessageRow, ProviderCallRow, RunRow } from '../entities.js';
+import type { AgentRow, ApiKeyRow, BenchmarkRow, ConversationRow, MessageRow, ProviderCallRow, RunRow } from '../entities.js';
 
 /**
  * Prisma models -> the plain rows of entities.ts (numbers instead of BigInt and Decimal, string unions instead
@@ -143,6 +144,22 @@ export function toProviderCallRow(m: ProviderCallModel): ProviderCallRow {
     error: m.error,
     cached: m.cached,
     createdAt: m.createdAt,
+  };
+}
+
+export function toBenchmarkRow(m: BenchmarkModel): BenchmarkRow {
+  return {
+    id: m.id,
+    status: m.status as BenchmarkRow['status'],
+    apiKeyId: m.apiKeyId,
+    request: m.request,
+    results: m.results ?? null,
+    recommendations: m.recommendations ?? null,
+    error: m.error,
+    createdAt: m.createdAt,
+    startedAt: m.startedAt,
+    finishedAt: m.finishedAt,
+    updatedAt: m.updatedAt,
   };
 }
 

@@ -789,6 +789,31 @@ export function repositoryConformance(backend: BackendName): void {
       });
     });
 
+    describe('benchmarks', () => {
+      it('stores a benchmark, fills in its results as JSON and lists newest first', async () => {
+        const request = { models: ['local/test-model', 'remote/m'], reference_model: null, prompt_set: 'standard', max_tokens: 16 };
+        const first = await db.benchmarks.create({ request });
+        expect(first).toMatchObject({ status: 'queued', apiKeyId: null, request, results: null, recommendations: null, error: null, startedAt: null });
+        const second = await db.benchmarks.create({ request: { ...request, models: ['x/y'] }, apiKeyId: 'k1' });
+
+        const startedAt = new Date();
+        expect(await db.benchmarks.update(first.id, { status: 'running', startedAt })).toMatchObject({ status: 'running', startedAt });
+        // A long answer text must fit on every backend (MySQL's JSON, not a 64 KB TEXT).
+        const results = [{ model: 'local/test-model', answers: [{ text: 'x'.repeat(70_000) }], score: 0.5 }];
+        const recommendations = [{ agent: 'assistant', model: 'local/test-model', reason: 'cheapest' }];
+        const done = await db.benchmarks.update(first.id, { status: 'succeeded', results, recommendations, finishedAt: new Date() });
+        expect(done).toMatchObject({ status: 'succeeded', results, recommendations, request });
+        expect(await db.benchmarks.get(first.id)).toEqual(done);
+        expect(await db.benchmarks.update(newId(), { status: 'failed' })).toBeNull();
+        expect(await db.benchmarks.get(newId())).toBeNull();
+
+        const listed = await allPages((cursor) => db.benchmarks.list({ limit: 1, cursor }));
+        const ids = listed.map((b) => b.id);
+        expect(ids.indexOf(second.id)).toBeLessThan(ids.indexOf(first.id));
+        await expect(db.benchmarks.list({ limit: 5, cursor: 'bogus' })).rejects.toBeInstanceOf(InvalidCursorError);
+      });
+    });
+
     recordRunsStorageConformance(() => db);
   });
 }

@@ -13,6 +13,8 @@ export {
 export type { LlamaCppLogger, LlamaGpuMode } from './llama-runtime.js';
 export { lowerBoundNeed, type MemoryNeed, type MemoryPlan } from './memory-estimate.js';
 export {
+  manifestPathIn,
+  recordManifestSha256,
   modelFilesOnDisk,
   modelManifestSchema,
   readModelManifest,
@@ -20,3 +22,14 @@ export {
   type ModelFileStatus,
   type ModelManifest,
 } from './model-manifest.js';
+export {
+  defaultLocalModel,
+  firstLlamaProvider,
+  isTestModel,
+  TEST_MODEL_FILE,
+  TEST_MODEL_NAME,
+  testModelPath,
+  withDefaultLocalModel,
+  withServedLocalModels,
+} from './served-models.js';
+export { missingModelFileError } from './model-pool.js';

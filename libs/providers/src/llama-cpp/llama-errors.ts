@@ -8,12 +8,15 @@ export const llamaErrors = {
       { provider, status: 404, isRetryable: false },
     ),
 
-  missingFile: (provider: string, model: string, file: string): ProviderError =>
+  /** `manifestName`: the manifest model with this file, whose download the message then names. */
+  missingFile: (provider: string, model: string, file: string, manifestName?: string): ProviderError =>
     new ProviderError(
-      `model file for "${provider}/${model}" not found at ${file}. \`switchboard models list\` shows the known models;` +
-        ` get one with \`switchboard models download <name>\` and \`switchboard models select <name>\`, or write a small test` +
-        ` model with \`switchboard models make-test-model\` and point the model's "file" at it.`,
-      { provider, isRetryable: false },
+      `model file for "${provider}/${model}" not found at ${file}. ` +
+        (manifestName
+          ? `Get it with \`switchboard models download ${manifestName}\` (or POST /api/models/${manifestName}/download); it is served as soon as it is there.`
+          : `\`switchboard models list\` shows the known models; get one with \`switchboard models download <name>\` and \`switchboard models select <name>\`, or put any GGUF at that path.`) +
+        ` Meanwhile \`${provider}/test-model\` answers (random weights: noise).`,
+      { provider, status: 404, isRetryable: false },
     ),
 
   notEnoughMemory: (provider: string, model: string, needGiB: string, freeGiB: string, resource: 'ram' | 'vram'): ProviderError =>

@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, statfs, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -31,6 +31,11 @@ export interface DownloadFileOptions {
   retryDelayMs?: number;
   /** A connection that sends nothing for this long counts as dropped. Default 60000. */
   idleTimeoutMs?: number;
+  /**
+   * Bytes that must stay free on the destination's disk after the download: checked before any byte is written
+   * (against the size the server announces, or `expectedSize`), failing with reason `disk`. Default 0.
+   */
+  minFreeBytes?: number;
 }
 
 export interface DownloadResult {
@@ -44,7 +49,7 @@ export interface DownloadResult {
   retries: number;
 }
 
-export type ModelDownloadFailure = 'http' | 'network' | 'interrupted' | 'size' | 'checksum' | 'aborted';
+export type ModelDownloadFailure = 'http' | 'network' | 'interrupted' | 'size' | 'checksum' | 'aborted' | 'disk';
 
 /** Why a download failed, in words a person can act on; `reason` for callers that branch on it. */
 export class ModelDownloadError extends Error {
@@ -180,6 +185,12 @@ async function attemptDownload(options: DownloadFileOptions, partPath: string): 
       );
     }
 
+    const needed = (total ?? options.expectedSize ?? 0) - offset;
+    await ensureFreeDisk(options, needed).catch(async (error: unknown) => {
+      await response.body?.cancel();
+      throw error;
+    });
+
     const hash = offset > 0 ? await hashFile(partPath, offset) : createHash('sha256');
     const file = await open(partPath, offset > 0 ? 'a' : 'w');
     let received = offset;
@@ -199,7 +210,12 @@ async function attemptDownload(options: DownloadFileOptions, partPath: string): 
         if (chunk.done) break;
         idleTimer.refresh();
         hash.update(chunk.value);
-        await writeAll(file, chunk.value);
+        try {
+          await writeAll(file, chunk.value);
+        } catch (error) {
+          await reader.cancel().catch(() => undefined);
+          throw (error as { code?: unknown }).code === 'ENOSPC' ? diskFull(options, partPath) : error;
+        }
         received += chunk.value.byteLength;
         report();
       }
@@ -232,6 +248,33 @@ async function finish(options: DownloadFileOptions, partPath: string, bytes: num
   await rename(partPath, options.destination);
   return { path: options.destination, bytes, sha256, resumedFromBytes };
 }
+
+/** The free-space check before the first byte: the download plus `minFreeBytes` must fit. */
+async function ensureFreeDisk(options: DownloadFileOptions, neededBytes: number): Promise<void> {
+  const minFree = options.minFreeBytes ?? 0;
+  if (neededBytes <= 0 && minFree === 0) return;
+  const fs = await statfs(path.dirname(options.destination)).catch(() => undefined);
+  if (!fs) return;
+  const free = fs.bavail * fs.bsize;
+  if (free - Math.max(0, neededBytes) >= minFree) return;
+  throw new ModelDownloadError(
+    'disk',
+    options.url,
+    `not enough free disk space for ${path.basename(options.destination)}: it needs ${mb(neededBytes)} MB` +
+      (minFree > 0 ? ` and ${mb(minFree)} MB must stay free (models.min_free_disk_mb)` : '') +
+      `, ${mb(free)} MB are free in ${path.dirname(options.destination)}; free some space and run it again`,
+  );
+}
+
+function diskFull(options: DownloadFileOptions, partPath: string): ModelDownloadError {
+  return new ModelDownloadError(
+    'disk',
+    options.url,
+    `the disk holding ${path.dirname(options.destination)} is full; what arrived is kept in ${partPath}: free some space and run it again to resume`,
+  );
+}
+
+const mb = (bytes: number): string => (bytes / 1e6).toFixed(1);
 
 function outOfTolerance(bytes: number, options: DownloadFileOptions): boolean {
   return Math.abs(bytes - (options.expectedSize ?? bytes)) > (options.sizeTolerance ?? 0);

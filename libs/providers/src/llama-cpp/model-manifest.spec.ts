@@ -15,13 +15,21 @@ describe('model manifest', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('the repository manifest is valid and lists the small instruct models', async () => {
+  it('the repository manifest is valid and lists the popular instruct models of the seed sizes', async () => {
     const manifest = await readModelManifest(repoManifest);
     const names = manifest.models.map((m) => m.name);
-    expect(names).toEqual(expect.arrayContaining(['qwen2.5-0.5b-instruct', 'qwen2.5-1.5b-instruct', 'llama-3.2-1b-instruct', 'phi-3.5-mini-instruct']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'qwen2.5-0.5b-instruct', 'qwen2.5-1.5b-instruct', 'qwen2.5-3b-instruct', 'qwen2.5-7b-instruct',
+        'llama-3.2-1b-instruct', 'llama-3.2-3b-instruct', 'llama-3.1-8b-instruct',
+        'mistral-7b-instruct-v0.3', 'gemma-2-2b-it', 'gemma-2-9b-it', 'phi-3.5-mini-instruct',
+      ]),
+    );
     expect(names).toContain(manifest.default);
+    // A checksum is only worth pinning together with the revision it belongs to.
+    for (const m of manifest.models.filter((x) => x.sha256 !== null)) expect(m.url).toMatch(/\/resolve\/[0-9a-f]{40}\//);
     for (const m of manifest.models) {
-      expect(m.url).toMatch(/^https:\/\/huggingface\.co\/.+\/resolve\/main\/.+\.gguf$/);
+      expect(m.url).toMatch(/^https:\/\/huggingface\.co\/.+\/resolve\/(main|[0-9a-f]{40})\/.+\.gguf$/);
       expect(m.url.endsWith(`/${m.file}`)).toBe(true);
       expect(m.ram_bytes).toBeGreaterThan(m.size_bytes);
     }

@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -84,3 +84,19 @@ export async function modelFilesOnDisk(manifest: ModelManifest, modelsDir: strin
     }),
   );
 }
+
+/**
+ * Writes a model's checksum into the manifest when it has none yet, keeping the file's JSON layout (2-space
+ * indent, key order), so every later download of it is checked. False when the model already had one.
+ */
+export async function recordManifestSha256(manifestPath: string, name: string, sha256: string): Promise<boolean> {
+  const json = JSON.parse(await readFile(manifestPath, 'utf8')) as { models?: { name?: string; sha256?: string | null }[] };
+  const entry = json.models?.find((m) => m.name === name);
+  if (!entry || entry.sha256) return false;
+  entry.sha256 = sha256;
+  await writeFile(manifestPath, `${JSON.stringify(json, null, 2)}\n`);
+  return true;
+}
+
+/** The manifest of the models directory: `<models.dir>/manifest.json`. */
+export const manifestPathIn = (modelsDir: string): string => path.join(modelsDir, 'manifest.json');

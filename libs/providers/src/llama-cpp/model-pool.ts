@@ -10,9 +10,11 @@ import {
   type LlamaModel,
 } from 'node-llama-cpp';
 import type { LlamaCppProviderConfig } from '@switchboard/contracts';
+import type { ProviderError } from '../language-model.js';
 import { llamaErrors } from './llama-errors.js';
 import type { LlamaCppLogger } from './llama-runtime.js';
 import { checkMemory, formatGiB, type MemoryPlan } from './memory-estimate.js';
+import { manifestPathIn, readModelManifest } from './model-manifest.js';
 import { SequencePool } from './sequence-pool.js';
 
 export type LlamaModelConfig = LlamaCppProviderConfig['models'][number];
@@ -101,7 +103,7 @@ export class LlamaModelPool {
       (s) => (s.isFile() ? s.size : undefined),
       () => undefined,
     );
-    if (size === undefined) throw llamaErrors.missingFile(providerName, config.name, file);
+    if (size === undefined) throw await missingModelFileError(providerName, config.name, file);
 
     const llama = await this.options.runtime();
     const params = config.params;
@@ -169,6 +171,15 @@ export class LlamaModelPool {
     }
     return loaded;
   }
+}
+
+/**
+ * The error for a model whose file is not there (404, not retryable): it names the manifest model the file
+ * belongs to (the manifest beside the file), so the message says exactly what to download.
+ */
+export async function missingModelFileError(provider: string, model: string, file: string): Promise<ProviderError> {
+  const manifest = await readModelManifest(manifestPathIn(path.dirname(file))).catch(() => null);
+  return llamaErrors.missingFile(provider, model, file, manifest?.models.find((m) => m.file === path.basename(file))?.name);
 }
 
 function blockCount(metadata: object): number {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { ProviderConfig, SwitchboardConfig, Usage } from '@switchboard/contracts';
 import type { ProviderError } from '@switchboard/providers';
-import { providerTraits } from '@switchboard/providers';
+import { missingModelFileError, providerTraits } from '@switchboard/providers';
 import type { Redis, RedisKeys } from '@switchboard/queue';
 import type { Logger } from 'pino';
 import type { ProviderRegistry } from '../provider-registry.js';
@@ -74,7 +74,11 @@ export class ModelRouter {
     if (provider.type === 'llama-cpp') {
       const file = provider.models.find((m) => m.name === c.model)?.file;
       if (!file) return { skip: `no model \`${c.model}\` in this provider` };
-      if (!this.fileExists(file)) return { skip: `its model file is missing (${file}); \`switchboard models download ${c.model}\` fetches it` };
+      if (!this.fileExists(file)) {
+        // Not worth another attempt: the error says how to get the file (by its manifest name).
+        const error = await missingModelFileError(c.provider, c.model, file);
+        return { skip: `its model file is missing (${file})`, error };
+      }
     } else if (!this.health.isUp(c.provider)) {
       return { skip: `its server is down (${this.health.probe(c.provider)?.error ?? 'health probe failed'})` };
     }

@@ -38,7 +38,10 @@ export interface RouteObserver {
 }
 
 /** Why a candidate is not tried now; null: try it (`probe`: as the one probe of a half-open circuit). */
-export type Gate = { skip: string; retryAfterMs?: number } | { skip: null; probe: boolean };
+export type Gate =
+  /** `error`: the failure to report for this candidate instead of a retryable 503 (a missing model file: 404). */
+  | { skip: string; retryAfterMs?: number; error?: ProviderError }
+  | { skip: null; probe: boolean };
 
 /** What the router gives each routed call: its models, its checks, and where outcomes go. */
 export interface RouteServices {
@@ -207,7 +210,7 @@ export class RoutedModel implements LanguageModel {
     for (const candidate of this.candidates) {
       const gate = await this.services.gate(candidate);
       if (gate.skip === null) yield { candidate, gate };
-      else failures.push(this.skipped(candidate, gate.skip, gate.retryAfterMs));
+      else failures.push(this.skipped(candidate, gate.skip, gate.retryAfterMs, gate.error));
     }
   }
 
@@ -221,8 +224,9 @@ export class RoutedModel implements LanguageModel {
     return sleep(wait, signal);
   }
 
-  private skipped(candidate: RouteCandidate, reason: string, retryAfterMs?: number): Failure {
+  private skipped(candidate: RouteCandidate, reason: string, retryAfterMs?: number, reported?: ProviderError): Failure {
     this.observer.attempt?.({ ...candidate, outcome: 'skipped', error: reason, latencyMs: 0, ttftMs: null, usage: emptyUsage(), cached: false, continued: false });
+    if (reported) return { candidate, error: reported, skipped: true };
     const error = new ProviderError(`skipped: ${reason}`, {
       provider: candidate.provider,
       status: 503,
