@@ -38,7 +38,7 @@ export async function createApiApp(deps: ApiDeps): Promise<NestFastifyApplicatio
     logger: false,
   });
   installHttpHooks(adapter.getInstance(), { logger, metrics });
-  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.register({ config, db, redis, logger, metrics }), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.register({ config, db, redis, logger, metrics, authenticator: deps.authenticator }), adapter, {
     logger: new NestPinoLogger(logger),
     // Throw instead of exiting the process: the caller may be a test or the all-in-one start.
     abortOnError: false,

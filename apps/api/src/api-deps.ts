@@ -1,4 +1,5 @@
 import { type SwitchboardConfig } from '@switchboard/contracts';
+import { type Authenticator } from '@switchboard/auth';
 import { type Database } from '@switchboard/db';
 import { type Logger } from 'pino';
 
@@ -17,4 +18,6 @@ export interface ApiDeps {
   /** Checked by /readyz when given; also carries run cancel signals. */
   redis?: RedisPinger;
   logger?: Logger;
+  /** Shared with a gateway in the same process (one key cache); default: the app makes its own. */
+  authenticator?: Authenticator;
 }

@@ -1,5 +1,6 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { Authenticator } from '@switchboard/auth';
 import { type SwitchboardConfig } from '@switchboard/contracts';
 import { type Database } from '@switchboard/db';
 import { type Logger } from 'pino';
@@ -8,6 +9,7 @@ import {
   AGENTS_REPOSITORY,
   API_CONFIG,
   API_KEYS_REPOSITORY,
+  AUTHENTICATOR,
   CONVERSATIONS_REPOSITORY,
   DATABASE,
   LOGGER,
@@ -19,9 +21,8 @@ import { AgentsController } from './agents/agents.controller.js';
 import { AgentsService } from './agents/agents.service.js';
 import { ApiKeysController } from './api-keys/api-keys.controller.js';
 import { ApiKeysService } from './api-keys/api-keys.service.js';
-import { ApiKeyLookup } from './auth/api-key-lookup.js';
 import { AuthGuard } from './auth/auth.guard.js';
-import { AuthService } from './auth/auth.service.js';
+import { AuthService, type AuthenticatorHandle } from './auth/auth.service.js';
 import { ApiExceptionFilter } from './common/api-exception.filter.js';
 import { ConversationsController } from './conversations/conversations.controller.js';
 import { ConversationsService } from './conversations/conversations.service.js';
@@ -42,6 +43,7 @@ export interface ApiModuleDeps {
   redis: RedisPinger | undefined;
   logger: Logger;
   metrics: MetricsService;
+  authenticator: Authenticator | undefined;
 }
 
 /** The whole REST app in one module: it is small, and one list of its parts reads better than a module tree. */
@@ -56,7 +58,6 @@ export class ApiModule {
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
         AuthService,
-        ApiKeyLookup,
         AgentsService,
         ConversationsService,
         MessagesService,
@@ -82,6 +83,22 @@ function externalProviders(deps: ApiModuleDeps): Provider[] {
     { provide: DATABASE, useValue: deps.db },
     { provide: LOGGER, useValue: deps.logger },
     { provide: MetricsService, useValue: deps.metrics },
+    {
+      provide: AUTHENTICATOR,
+      useFactory: (): AuthenticatorHandle =>
+        deps.authenticator
+          ? { authenticator: deps.authenticator, owned: false }
+          : {
+              authenticator: new Authenticator({
+                keys: deps.db.apiKeys,
+                adminKey: deps.config.auth.admin_key,
+                sharedKey: deps.config.auth.api_key,
+                ttlMs: deps.config.auth.cache_ttl_ms,
+                logger: deps.logger,
+              }),
+              owned: true,
+            },
+    },
     ...(deps.redis ? [{ provide: REDIS, useValue: deps.redis }] : []),
     repository(AGENTS_REPOSITORY, (db) => db.agents),
     repository(CONVERSATIONS_REPOSITORY, (db) => db.conversations),

@@ -14,7 +14,7 @@ describe('api: keys', () => {
   const create = (body: unknown, key = ADMIN_KEY) => api.request<CreatedApiKeyDto>('POST', '/api/keys', { key, body });
 
   beforeAll(async () => {
-    api = await startTestApi(testConfig({ auth: { admin_key: ADMIN_KEY, api_key: SHARED_KEY } }));
+    api = await startTestApi(testConfig({ auth: { admin_key: ADMIN_KEY, api_key: SHARED_KEY, cache_ttl_ms: 250 } }));
   });
   afterAll(async () => {
     await api?.close();
@@ -59,9 +59,9 @@ describe('api: keys', () => {
     const created = await create({ name: 'usage' });
     expect(created.body.last_used_at).toBeNull();
     await api.request('GET', '/api/agents', { key: created.body.key });
-    // Written off the request path: give it a moment.
+    // Written off the request path, in one batch per auth.cache_ttl_ms.
     let lastUsed: Date | null = null;
-    for (let i = 0; i < 50 && !lastUsed; i++) {
+    for (let i = 0; i < 250 && !lastUsed; i++) {
       lastUsed = (await api.db.apiKeys.get(created.body.id))?.lastUsedAt ?? null;
       if (!lastUsed) await new Promise((r) => setTimeout(r, 20));
     }
@@ -113,6 +113,7 @@ describe('api: keys', () => {
     });
     expect(bad.status).toBe(400);
     expect(bad.body.error.details?.map((d) => d.path)).toEqual(expect.arrayContaining(['name', 'role']));
+    expect(['name', 'role']).toContain(bad.body.error.param);
     const noPeriod = await api.request<ApiErrorBody>('POST', '/api/keys', { key: ADMIN_KEY, body: { name: 'b', budget_tokens: 1000 } });
     expect(noPeriod.status).toBe(400);
     expect(noPeriod.body.error.details).toEqual([{ path: 'budget_period', message: 'a budget needs budget_period' }]);

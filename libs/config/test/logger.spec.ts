@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { createLogger } from '@switchboard/config';
+import { createLogger } from '../src/index.js';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 
