@@ -4,3 +4,4 @@ export { fixturesDir, readFixture, splitSseEvents, parseSseData } from './sse-fi
 export { getFreePort } from './net.helpers.js';
 export { collectStream } from './stream.helpers.js';
 export * from './gguf/index.js';
+export { startForwardProxy, type ForwardProxy, type ForwardProxyOptions, type ProxiedRequest } from './forward-proxy.server.js';
