@@ -145,7 +145,7 @@ pipelines:
   api = platform.urls.api!;
   key = await adminJson('POST', '/api/keys', { name: 'agents-e2e' });
   client = new OpenAI({ baseURL: `${gw}/v1`, apiKey: key.key, maxRetries: 0 });
-}, 60000);
+}, 120000);
 
 afterAll(async () => {
   await platform?.stop();

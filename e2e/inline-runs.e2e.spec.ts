@@ -111,7 +111,7 @@ describe('runs a gateway runs itself', () => {
     await small.stop('SIGTERM');
   }, 30000);
 
-  it('a provider that fails before answering: the run goes to the queue and a worker retries it; the client gets the whole answer', async () => {
+  it("a provider that fails before answering: the gateway's router retries it in the run; the client gets the whole answer, both attempts recorded", async () => {
     const before = upstream.requests.length;
     const result = await streamChat(gateways[0]!.urls.gateway!, KEY, { model: 'fake/flaky' });
     expect(result.errors).toEqual([]);
@@ -119,7 +119,14 @@ describe('runs a gateway runs itself', () => {
     expect(result.text).toBe(ANSWER);
     expect(upstream.requests.length).toBe(before + 2);
     expect(await waitUntil(async () => (await runRow(result.runId!))?.status === 'succeeded', 5000)).toBe(true);
-    expect(await runRow(result.runId!)).toEqual({ status: 'succeeded', attempt: 2 });
+    // One run attempt (no hand-over to the queue), two provider attempts: the 503, then the answer.
+    expect(await runRow(result.runId!)).toEqual({ status: 'succeeded', attempt: 1 });
+    const calls = await db.query<{ outcome: string; error: string | null }>(
+      `SELECT outcome, error FROM "ProviderCall" WHERE "runId" = $1 ORDER BY "createdAt", id`,
+      [result.runId],
+    );
+    expect(calls.map((c) => c.outcome)).toEqual(['error', 'ok']);
+    expect(calls[0]!.error).toMatch(/503/);
   }, 30000);
 
   it('kill -9 of the gateway mid-stream: a worker takes the run over, the client resumes on the other gateway with the whole answer, recorded once', async () => {

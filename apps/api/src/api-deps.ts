@@ -8,6 +8,8 @@ export interface RedisPinger {
   ping(): Promise<string>;
   /** Carries run cancel signals to the workers; without it, cancelling a run answers 503. */
   publish?(channel: string, message: string): Promise<number>;
+  /** Reads circuit states and health probes for GET /api/providers. */
+  mget?(...keys: string[]): Promise<(string | null)[]>;
 }
 
 /** Everything the API needs from outside: tests and the all-in-one start pass their own. */

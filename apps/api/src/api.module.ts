@@ -15,6 +15,7 @@ import {
   LOGGER,
   MESSAGES_REPOSITORY,
   REDIS,
+  PROVIDER_CALLS_REPOSITORY,
   RUNS_REPOSITORY,
 } from './api.tokens.js';
 import { AgentsController } from './agents/agents.controller.js';
@@ -34,6 +35,8 @@ import { MetricsController } from './metrics/metrics.controller.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { NotificationsServer } from './notifications/notifications.server.js';
 import { NotificationsService } from './notifications/notifications.service.js';
+import { ProvidersController } from './providers/providers.controller.js';
+import { ProvidersService } from './providers/providers.service.js';
 import { RunsController } from './runs/runs.controller.js';
 import { RunsService } from './runs/runs.service.js';
 
@@ -52,7 +55,7 @@ export class ApiModule {
   static register(deps: ApiModuleDeps): DynamicModule {
     return {
       module: ApiModule,
-      controllers: [HealthController, MetricsController, AgentsController, ConversationsController, MessagesController, ApiKeysController, RunsController],
+      controllers: [HealthController, MetricsController, AgentsController, ConversationsController, MessagesController, ApiKeysController, RunsController, ProvidersController],
       providers: [
         ...externalProviders(deps),
         { provide: APP_GUARD, useClass: AuthGuard },
@@ -63,6 +66,7 @@ export class ApiModule {
         MessagesService,
         ApiKeysService,
         RunsService,
+        ProvidersService,
         HealthService,
         NotificationsService,
         NotificationsServer,
@@ -105,5 +109,6 @@ function externalProviders(deps: ApiModuleDeps): Provider[] {
     repository(MESSAGES_REPOSITORY, (db) => db.messages),
     repository(API_KEYS_REPOSITORY, (db) => db.apiKeys),
     repository(RUNS_REPOSITORY, (db) => db.runs),
+    repository(PROVIDER_CALLS_REPOSITORY, (db) => db.providerCalls),
   ];
 }

@@ -6,8 +6,9 @@ import type { ChatCompletion, FinishReason, RunEvent, ToolCall, Usage } from '@s
  * concatenation around a prefix rendered once per stream: this runs for every token of every answer.
  */
 export class ChunkRenderer {
-  private readonly head: string;
-  private readonly modelJson: string;
+  private head = '';
+  private modelJson = '';
+  private model = '';
   private roleSent = false;
   readonly completionId: string;
 
@@ -16,10 +17,22 @@ export class ChunkRenderer {
     model: string,
     readonly created: number,
     private readonly includeUsage: boolean,
+    /**
+     * Name the model that answers (`provider/model` from the run's `start` and `route` events) rather than the
+     * one asked for: true for `auto` and provider models, whose answer may come from a fallback; agents and
+     * pipelines keep their own name.
+     */
+    private readonly followServed = false,
   ) {
     this.completionId = `chatcmpl-${runId}`;
+    this.setModel(model);
+  }
+
+  private setModel(model: string): void {
+    if (model === this.model) return;
+    this.model = model;
     this.modelJson = JSON.stringify(model);
-    this.head = `{"id":"${this.completionId}","object":"chat.completion.chunk","created":${created},"model":${this.modelJson},"system_fingerprint":null,"choices":[`;
+    this.head = `{"id":"${this.completionId}","object":"chat.completion.chunk","created":${this.created},"model":${this.modelJson},"system_fingerprint":null,"choices":[`;
   }
 
   private choice(delta: string, finish: FinishReason | null = null): string {
@@ -36,7 +49,11 @@ export class ChunkRenderer {
   render(seq: number, event: RunEvent): string {
     const id = `id: ${seq}\n`;
     switch (event.t) {
+      case 'route':
+        if (this.followServed) this.setModel(`${event.provider}/${event.model}`);
+        return '';
       case 'start':
+        if (this.followServed && event.provider !== 'none') this.setModel(`${event.provider}/${event.model}`);
         // A retried attempt sends another start; the client already has its role chunk.
         if (this.roleSent) return '';
         this.roleSent = true;
@@ -72,9 +89,15 @@ export class CompletionAccumulator {
   private text = '';
   private reasoning = '';
   private readonly tools: ToolCall[] = [];
+  /** Who answered (`provider/model`), from the run's `start` and `route` events. */
+  served: string | null = null;
 
   add(event: RunEvent): void {
     switch (event.t) {
+      case 'start':
+      case 'route':
+        this.served = `${event.provider}/${event.model}`;
+        break;
       case 'text':
         this.text += event.d;
         break;
@@ -92,7 +115,6 @@ export class CompletionAccumulator {
       case 'background':
         this.text += event.message;
         break;
-      case 'start':
       case 'finish':
       case 'error':
         break;

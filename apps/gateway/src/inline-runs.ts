@@ -1,18 +1,22 @@
 import type { ChatRunJob, RunEvent, SwitchboardConfig } from '@switchboard/contracts';
-import { type InlineRunLedger, type Redis, type RedisKeys, RunEventWriter, RunFencedError, type RunQueue, jobCatalog } from '@switchboard/queue';
+import { type InlineRunLedger, type Redis, type RedisKeys, RunEventWriter, RunFencedError, type RunQueue } from '@switchboard/queue';
 import {
+  type CachedAnswer,
   callOptions,
-  describeFailure,
-  newRunState,
-  type ProviderRegistry,
+  claimConversation,
   encodeRunRecord,
-  type RunOutcome,
-  runOutcome,
+  type ModelRouter,
+  newRunState,
+  observeRoute,
+  type ProviderRegistry,
+  replayCached,
+  type ResponseCache,
+  type RunHost,
+  runLifecycle,
   type RunState,
   type RunTarget,
   streamModel,
 } from '@switchboard/runs';
-import { ProviderError } from '@switchboard/providers';
 import type { Logger } from 'pino';
 
 /** The abort reason of runs still going when their gateway closes: handed to a worker, not failed. */
@@ -26,6 +30,8 @@ export class InlineOpenError extends Error {
 export interface InlineRunsDeps {
   config: SwitchboardConfig;
   registry: ProviderRegistry;
+  router: ModelRouter;
+  cache: ResponseCache;
   /** The gateway's command connection (auto-pipelined: many runs' writes share round trips). */
   redis: Redis;
   /** A connection without auto-pipelining, for each run's first content (time to first token). */
@@ -47,7 +53,7 @@ interface InlineRun {
  * durable). The client is fed from the run's own writer as each write lands in Redis, so what it sees is
  * exactly what a resume or a takeover finds in the stream. Whatever the gateway cannot finish goes to the
  * queue with the run's events so far, and a worker continues it:
- * - the provider failed before answering and attempts are left: a retry, after the queue's backoff;
+ * (A provider that fails is the router's business: it retries and falls back within the run, here.)
  * - Redis failed under the run: once Redis answers again;
  * - the gateway closes with the run unfinished, or dies: through its lease.
  */
@@ -69,11 +75,16 @@ export class InlineRuns {
     return this.runs.size;
   }
 
-  /** Whether this gateway runs `target` itself now: a plain remote call, with room left. */
+  /**
+   * Whether this gateway runs `target` itself now: a plain call whose every candidate is a remote provider (a
+   * local model, or a fallback to one, needs a worker), with room left.
+   */
   accepts(target: RunTarget): boolean {
-    if (this.runs.size >= this.max || target.agent || target.pipeline) return false;
-    return this.deps.config.providers.find((p) => p.name === target.provider)?.type === 'openai-compatible';
+    if (this.runs.size >= this.max || target.agent || target.pipeline || target.candidates.length === 0) return false;
+    const { providers } = this.deps.config;
+    return target.candidates.every((c) => providers.find((p) => p.name === c.provider)?.type === 'openai-compatible');
   }
+
 
   /** Aborts a run this gateway holds; false when it holds none by that id. */
   cancel(runId: string, reason: string): boolean {
@@ -88,11 +99,10 @@ export class InlineRuns {
    * provider already under way; `deliver` then gets every event as it is written. Rejects with an
    * InlineOpenError when Redis refused the job, before anything was delivered.
    */
-  async start(job: ChatRunJob, target: RunTarget, deliver: (seq: number, event: RunEvent) => void): Promise<void> {
+  async start(job: ChatRunJob, target: RunTarget, deliver: (seq: number, event: RunEvent) => void, hit: CachedAnswer | null = null): Promise<void> {
     const { config, redis, urgent, keys, ledger } = this.deps;
     const abort = new AbortController();
-    // Like a worker's run: a run without a conversation gets its own, named after the run.
-    if (job.conversationId === null && job.externalConversationId === null) job.conversationId = job.runId;
+    claimConversation(job);
     const writer = new RunEventWriter(redis, keys, job.runId, 0, config.queue.events_ttl_seconds, null, config.server.stream_coalesce_ms, deliver, urgent);
     const state = newRunState(job.request.model);
     state.provider = target.provider;
@@ -108,7 +118,7 @@ export class InlineRuns {
         () => null,
         (error: unknown) => error,
       );
-    run.done = this.execute(run, writer, state, opened).finally(() => this.runs.delete(job.runId));
+    run.done = this.execute(run, target, writer, state, opened, hit).finally(() => this.runs.delete(job.runId));
     const failure = await opened;
     if (failure) {
       abort.abort(failure);
@@ -125,56 +135,53 @@ export class InlineRuns {
     await Promise.all(left.map((r) => r.done));
   }
 
-  private async execute(run: InlineRun, writer: RunEventWriter, state: RunState, opened: Promise<unknown>): Promise<void> {
+  private async execute(
+    run: InlineRun,
+    target: RunTarget,
+    writer: RunEventWriter,
+    state: RunState,
+    opened: Promise<unknown>,
+    hit: CachedAnswer | null,
+  ): Promise<void> {
     const { job, abort } = run;
-    const { config, registry, ledger, logger } = this.deps;
+    const { config, registry, router, cache, ledger } = this.deps;
+    const logger = this.deps.logger.child({ runId: job.runId });
     const emit = (event: RunEvent): void => writer.append(event);
     // A gateway's run is its first attempt, never an agent's, never in the background.
-    const outcome = (status: RunOutcome['status'], error: string | null): RunOutcome => runOutcome(state, 1, status, error);
-    const close = (o: RunOutcome): Promise<void> =>
+    const host: RunHost = {
+      attempt: 1,
+      logger,
+      emit,
+      flush: () => writer.flush(),
       // If this fails the lease stays: a worker takes the run over, finds it finished, and records it.
-      ledger.close(job.runId, encodeRunRecord(job, o)).catch((error: unknown) => logger.warn({ err: error, runId: job.runId }, 'could not queue the record of an inline run'));
-    try {
-      emit({ t: 'start', provider: state.provider, model: state.model, attempt: 1 });
-      await streamModel(registry, callOptions(job, abort.signal), '', state, emit);
-      await writer.flush();
-      await close(outcome('succeeded', null));
-    } catch (error) {
-      // It never began (the client was told 503), or a worker took it over meanwhile and owns it now.
-      if ((await opened) || error instanceof RunFencedError) return;
-      if (writer.failed) {
-        abort.abort(error); // stop the provider call: its answer can no longer be written
-        return this.handOffWhenRedisIsBack(job, error);
-      }
-      if (abort.signal.aborted && abort.signal.reason === GATEWAY_SHUTDOWN) {
-        await writer.flush().catch(() => undefined);
-        await ledger.release([job.runId]).catch(() => undefined);
-        logger.info({ runId: job.runId }, 'gateway closing: the run goes to a worker');
-        return;
-      }
-      const cancelled = abort.signal.aborted;
-      if (!cancelled && error instanceof ProviderError && error.details.isRetryable && !state.streamed && config.queue.attempts > 1) {
-        // The provider failed before answering: the queue retries it after its backoff, like any run.
-        logger.warn({ err: error, runId: job.runId }, 'provider failed before answering; the run goes to the queue for a retry');
-        try {
-          await writer.flush();
-          await this.handOff(job, jobCatalog['run.chat'].backoffMs);
-          return;
-        } catch (queueError) {
-          logger.error({ err: queueError, runId: job.runId }, 'could not hand the run to the queue');
+      record: (o) => ledger.close(job.runId, encodeRunRecord(job, o)).catch((error: unknown) => logger.warn({ err: error }, 'could not queue the record of an inline run')),
+      takeOver: async (error) => {
+        // It never began (the client was told 503), or a worker took it over meanwhile and owns it now.
+        if ((await opened) || error instanceof RunFencedError) return true;
+        if (writer.failed) {
+          abort.abort(error); // stop the provider call: its answer can no longer be written
+          await this.handOffWhenRedisIsBack(job, error);
+          return true;
         }
-      }
-      const failure = describeFailure(error, cancelled);
-      logger[cancelled ? 'info' : 'error']({ err: cancelled ? undefined : error, runId: job.runId, code: failure.code }, 'run ended without an answer');
-      try {
-        emit({ t: 'error', ...failure });
-        await writer.flush();
-      } catch (writeError) {
-        logger.error({ err: writeError, runId: job.runId }, 'could not write the terminal event');
-        return this.handOffWhenRedisIsBack(job, writeError);
-      }
-      await close(outcome(cancelled ? 'cancelled' : 'failed', failure.message));
-    }
+        if (abort.signal.aborted && abort.signal.reason === GATEWAY_SHUTDOWN) {
+          await writer.flush().catch(() => undefined);
+          await ledger.release([job.runId]).catch(() => undefined);
+          logger.info('gateway closing: the run goes to a worker');
+          return true;
+        }
+        return false;
+      },
+      terminalWriteFailed: async (error) => {
+        await this.handOffWhenRedisIsBack(job, error);
+        return true;
+      },
+    };
+    await runLifecycle({ config, cache, limits: router.limits }, host, job, state, abort.signal, {
+      execute: async () => {
+        if (hit) replayCached(hit, state, emit);
+        else await streamModel(registry, router.model(target.candidates, observeRoute(state, emit)), callOptions(job, abort.signal), '', state, emit);
+      },
+    });
   }
 
   /** The run becomes a queued job that continues from its events (a worker's first attempt is its second). */

@@ -11,6 +11,8 @@ export class OpenAIError extends Error {
     readonly param: string | null = null,
     /** Seconds, for 429 and 503. */
     readonly retryAfter?: number,
+    /** More response headers (x-ratelimit-* on a 429). */
+    readonly headers?: Record<string, string>,
   ) {
     super(message);
   }
@@ -28,8 +30,8 @@ export class OpenAIError extends Error {
   static tooLarge(limitBytes: number): OpenAIError {
     return new OpenAIError(413, `Request body is larger than the limit of ${limitBytes} bytes.`, 'invalid_request_error', 'request_too_large');
   }
-  static rateLimited(message: string, retryAfter: number): OpenAIError {
-    return new OpenAIError(429, message, 'rate_limit_error', 'rate_limit_exceeded', null, retryAfter);
+  static rateLimited(message: string, retryAfter: number, headers?: Record<string, string>): OpenAIError {
+    return new OpenAIError(429, message, 'rate_limit_error', 'rate_limit_exceeded', null, retryAfter, headers);
   }
   static unavailable(message: string, retryAfter = 1): OpenAIError {
     return new OpenAIError(503, message, 'service_unavailable', 'service_unavailable', null, retryAfter);

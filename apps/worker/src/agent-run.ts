@@ -2,7 +2,7 @@ import { type AgentTool, type BudgetOverrun, createToolbox, describeOverrun, Run
 import type { AgentConfig, ChatMessage, ModelCatalog, RunNotification, SwitchboardConfig } from '@switchboard/contracts';
 import { addUsage, type CallOptions } from '@switchboard/providers';
 import type { Logger } from 'pino';
-import { markOutput, type ProviderRegistry, resolveTarget, type RunState } from '@switchboard/runs';
+import { markOutput, type ModelRouter, type ProviderRegistry, resolveTarget, type RouteCandidate, type RouteObserver, type RunState } from '@switchboard/runs';
 
 /** call_agent may nest this deep: an agent that calls an agent that calls an agent, and no further. */
 export const MAX_AGENT_DEPTH = 3;
@@ -11,14 +11,15 @@ export interface AgentRunDeps {
   config: SwitchboardConfig;
   catalog: ModelCatalog;
   registry: ProviderRegistry;
+  router: ModelRouter;
   logger: Logger;
 }
 
 export interface AgentRunInput {
   runId: string;
   agent: AgentConfig;
-  provider: string;
-  model: string;
+  /** The agent's model and fallbacks, as the router tries them. */
+  candidates: RouteCandidate[];
   messages: ChatMessage[];
   /** Text an earlier attempt streamed (continuation after a crash). */
   prefix: string;
@@ -51,7 +52,17 @@ export async function runAgent(deps: AgentRunDeps, input: AgentRunInput): Promis
   // Budgets count from when the run was accepted, not from this attempt: a retry does not get a fresh budget.
   const budget = new RunBudget(agent.budgets, input.background ? 'background' : 'sync', input.acceptedAt);
   const tools = buildTools(deps, agent, input.runId, 0, input.signal, budget, state);
-  const model = deps.registry.get(input.provider, input.model);
+  // Each model call of the loop goes through the router; the run follows whoever answered (for pricing too).
+  const observer: RouteObserver = {
+    serving: (c) => {
+      state.provider = c.provider;
+      state.model = c.model;
+    },
+    attempt: (a) => {
+      state.attempts.push(a);
+    },
+  };
+  const model = deps.router.model(input.candidates, observer);
   const messages: ChatMessage[] = agent.system_prompt ? [{ role: 'system', content: agent.system_prompt }, ...input.messages] : input.messages;
 
   const onBudget = (overrun: BudgetOverrun): 'continue' | 'stop' => {
@@ -74,7 +85,7 @@ export async function runAgent(deps: AgentRunDeps, input: AgentRunInput): Promis
     clientTools: input.clientTools,
     toolTimeoutMs: deps.config.tools.timeout_ms,
     budget,
-    price: (usage) => deps.registry.price(input.provider, input.model, usage),
+    price: (usage) => deps.registry.price(state.provider, state.model, usage),
     signal: input.signal,
     runId: input.runId,
     hooks: {
@@ -135,7 +146,7 @@ function buildTools(
         { role: 'user', content: task },
       ];
       const result = await runAgentLoop({
-        model: deps.registry.get(target.provider, target.model),
+        model: deps.router.model(target.candidates, { attempt: (a) => void state.attempts.push(a) }),
         messages,
         tools: buildTools(deps, callee, runId, depth + 1, signal, budget, state),
         toolTimeoutMs: deps.config.tools.timeout_ms,

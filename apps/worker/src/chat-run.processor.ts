@@ -8,22 +8,27 @@ import {
   terminalEventTypes,
   type Usage,
 } from '@switchboard/contracts';
-import { emptyUsage, ProviderError } from '@switchboard/providers';
+import { emptyUsage } from '@switchboard/providers';
 import { readRunEvents, type Redis, type RedisKeys, RunEventWriter, RunFencedError } from '@switchboard/queue';
 import { type Job, UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
-import { PipelineError } from '@switchboard/agents';
 import { runAgent } from './agent-run.js';
 import { runPipelineTarget } from './pipeline-run.js';
 import {
   callOptions,
-  describeFailure,
+  claimConversation,
+  type ModelRouter,
   newRunState,
+  observeRoute,
   PipelineInterrupted,
   type ProviderRegistry,
+  type ResponseCache,
   resolveTarget,
+  type RunHost,
+  runLifecycle,
   type RunOutcome,
   runOutcome,
+  type RunTarget,
   streamModel,
 } from '@switchboard/runs';
 import type { RunLiveness } from './run-liveness.js';
@@ -41,6 +46,8 @@ export interface ChatRunDeps {
   config: SwitchboardConfig;
   catalog: ModelCatalog;
   registry: ProviderRegistry;
+  router: ModelRouter;
+  cache: ResponseCache;
   recorder: RunRecorder | null;
   /** Start rows and heartbeats in the database (null without persistence). */
   liveness: RunLiveness | null;
@@ -55,9 +62,9 @@ export interface ChatRunDeps {
 }
 
 /**
- * Runs one chat completion: resolve the model, stream its parts into the run's events, record the result.
- * Failures end the run with a terminal `error` event (so no client waits forever) unless BullMQ will retry it
- * and nothing has been streamed yet.
+ * Runs one chat completion on a worker: the shared run lifecycle (libs/runs runLifecycle) with what is the
+ * worker's own: continuing what earlier attempts streamed, agents and pipelines, background runs and their
+ * notifications, heartbeats, and handing the job back to BullMQ when the worker shuts down.
  */
 export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, signal?: AbortSignal): Promise<void> {
   const { config, redis, keys, logger } = deps;
@@ -67,7 +74,6 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
   // A stalled job (its worker died) comes back without attemptsMade moving; attemptsStarted counts every start.
   // A run a gateway handed over had its first attempt there.
   const attempt = Math.max(job.attemptsMade + 1, job.attemptsStarted) + (data.handoff ? 1 : 0);
-  const retriesLeft = job.attemptsMade + 1 < (job.opts.attempts ?? 1);
   const log = logger.child({ runId: data.runId, jobId: job.id, attempt });
   // A retry (worker crash, provider failure) continues what earlier attempts streamed: never repeat, never lose.
   const earlier = attempt > 1 ? await readRunEvents(redis, keys, data.runId, 0) : [];
@@ -92,8 +98,7 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
   // The same on every attempt (the run's own id), so a retried run lands where its notifications said.
   // A conversation id the client sent is not announced before the database has checked it is the client's:
   // notifications would otherwise reach the room of someone else's conversation.
-  const ownConversation = data.conversationId === null && data.externalConversationId === null;
-  if (ownConversation) data.conversationId = data.runId;
+  const ownConversation = claimConversation(data);
   // Off the hot path: queued and batched; only the final record below waits for it.
   deps.liveness?.start({ id: data.runId, apiKeyId: data.apiKeyId, requestedModel: data.request.model, attempt, startedAt: state.startedAt });
   const record = async (o: RunOutcome): Promise<void> => {
@@ -132,6 +137,26 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
   };
   const outcome = (status: RunOutcome['status'], error: string | null): RunOutcome => runOutcome(state, attempt, status, error);
 
+  const host: RunHost = {
+    attempt,
+    logger: log,
+    emit,
+    flush: () => writer.flush(),
+    record,
+    takeOver: async (error) => {
+      if (error instanceof RunFencedError) {
+        log.warn('another attempt owns this run now; stopping');
+        throw new UnrecoverableError(error.message);
+      }
+      if (abort.signal.aborted && abort.signal.reason === WORKER_SHUTDOWN) {
+        // Not the client's wish: hand the run back so another worker continues it from the last event.
+        await writer.flush().catch(() => undefined);
+        throw new Error('worker shut down during the run', { cause: error });
+      }
+      return false;
+    },
+  };
+
   try {
     if (prior.finished) {
       // The answer was complete and delivered; only recording it failed last time.
@@ -146,96 +171,74 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
       else notify('run.completed', { text: state.text, conversationId: await recordedConversation(deps, data, ownConversation) });
       return;
     }
-    const target = resolveTarget(config, deps.catalog, data.request.model);
-    state.provider = target.provider;
-    state.model = target.model;
-    state.agentName = target.agent?.name ?? null;
-    if (state.background) {
-      deps.backgrounded.add(data.runId);
-      deps.liveness?.markBackground(data.runId);
-    }
-    emit({ t: 'start', provider: state.provider, model: state.model, attempt });
-    const options = callOptions(data, abort.signal);
-    if (target.agent) {
-      notifies = true;
-      notify('run.started');
-      const { messages, tools: clientTools = [], abortSignal: _signal, ...call } = options;
-      await runAgent(deps, {
-        runId: data.runId,
-        agent: target.agent,
-        provider: target.provider,
-        model: target.model,
-        messages,
-        prefix: prior.text,
-        call,
-        clientTools,
-        signal: abort.signal,
-        background: state.background,
-        acceptedAt: job.timestamp,
-        state,
-        emit: {
-          text: (d) => emit({ t: 'text', d }),
-          progress: (d) => {
-            emit({ t: 'reasoning', d });
-            if (state.background) notify('run.progress', { message: d.trim() });
+    let target!: RunTarget;
+    const prepare = (): void => {
+      target = resolveTarget(config, deps.catalog, data.request.model, data.request);
+      state.provider = target.provider;
+      state.model = target.model;
+      state.agentName = target.agent?.name ?? null;
+      if (state.background) {
+        deps.backgrounded.add(data.runId);
+        deps.liveness?.markBackground(data.runId);
+      }
+    };
+    const execute = async (): Promise<void> => {
+      const options = callOptions(data, abort.signal);
+      if (target.agent) {
+        notifies = true;
+        notify('run.started');
+        const { messages, tools: clientTools = [], abortSignal: _signal, ...call } = options;
+        await runAgent(deps, {
+          runId: data.runId,
+          agent: target.agent,
+          candidates: target.candidates,
+          messages,
+          prefix: prior.text,
+          call,
+          clientTools,
+          signal: abort.signal,
+          background: state.background,
+          acceptedAt: job.timestamp,
+          state,
+          emit: {
+            text: (d) => emit({ t: 'text', d }),
+            progress: (d) => {
+              emit({ t: 'reasoning', d });
+              if (state.background) notify('run.progress', { message: d.trim() });
+            },
+            tool: (p) => emit({ t: 'tool', i: p.index, id: p.id, name: p.name, args: p.argumentsDelta }),
           },
-          tool: (p) => emit({ t: 'tool', i: p.index, id: p.id, name: p.name, args: p.argumentsDelta }),
-        },
-        goBackground,
-        notify,
-      });
-      emit({ t: 'finish', reason: state.finishReason as 'stop', usage: state.usage });
-    } else if (target.pipeline) {
-      // A pipeline's answer is made anew on every attempt: continuing one that had streamed would repeat or mix.
-      if (prior.text) throw new PipelineInterrupted();
-      notifies = true;
-      notify('run.started');
-      await runPipelineTarget(deps, {
-        pipeline: target.pipeline,
-        messages: options.messages,
-        signal: abort.signal,
-        state,
-        emit: { text: (d) => emit({ t: 'text', d }), progress: (d) => emit({ t: 'reasoning', d }) },
-      });
-      emit({ t: 'finish', reason: state.finishReason as 'stop', usage: state.usage });
-    } else {
-      await streamModel(deps.registry, options, prior.text, state, emit);
+          goBackground,
+          notify,
+        });
+        emit({ t: 'finish', reason: state.finishReason as 'stop', usage: state.usage });
+      } else if (target.pipeline) {
+        // A pipeline's answer is made anew on every attempt: continuing one that had streamed would repeat or mix.
+        if (prior.text) throw new PipelineInterrupted();
+        notifies = true;
+        notify('run.started');
+        await runPipelineTarget(deps, {
+          pipeline: target.pipeline,
+          messages: options.messages,
+          signal: abort.signal,
+          state,
+          emit: { text: (d) => emit({ t: 'text', d }), progress: (d) => emit({ t: 'reasoning', d }) },
+        });
+        emit({ t: 'finish', reason: state.finishReason as 'stop', usage: state.usage });
+      } else {
+        await streamModel(deps.registry, deps.router.model(target.candidates, observeRoute(state, emit)), options, prior.text, state, emit);
+      }
+    };
+    // The router already retried and fell back (auto_pick.max_retries, fallbacks): a failure it reports is
+    // final. BullMQ's own attempts are for a worker that died or shut down mid-run (see host.takeOver).
+    const end = await runLifecycle({ config, cache: deps.cache, limits: deps.router.limits }, host, data, state, abort.signal, { prepare, execute });
+    const conversationId = await recordedConversation(deps, data, ownConversation);
+    if (end.status === 'succeeded') {
+      notify('run.completed', { text: state.text, conversationId });
+    } else if (end.status === 'failed' || end.status === 'cancelled') {
+      notify('run.failed', { error: end.error ?? 'failed', status: end.status, conversationId });
+      if (end.status === 'failed') throw new UnrecoverableError(end.error ?? 'failed');
     }
-    await writer.flush();
-    await record(outcome('succeeded', null));
-    notify('run.completed', { text: state.text, conversationId: await recordedConversation(deps, data, ownConversation) });
-  } catch (error) {
-    if (error instanceof RunFencedError) {
-      log.warn('another attempt owns this run now; stopping');
-      throw new UnrecoverableError(error.message);
-    }
-    if (abort.signal.aborted && abort.signal.reason === WORKER_SHUTDOWN) {
-      // Not the client's wish: hand the run back so another worker continues it from the last event.
-      await writer.flush().catch(() => undefined);
-      throw new Error('worker shut down during the run', { cause: error });
-    }
-    const cancelled = abort.signal.aborted;
-    const retryable =
-      !cancelled &&
-      ((error instanceof ProviderError && error.details.isRetryable) || (error instanceof PipelineError && error.details.isRetryable));
-    if (retryable && !state.streamed && retriesLeft) {
-      log.warn({ err: error }, 'provider failed before answering; the run will be retried');
-      await writer.flush().catch(() => undefined);
-      throw error;
-    }
-    const failure = describeFailure(error, cancelled);
-    log[cancelled ? 'info' : 'error']({ err: cancelled ? undefined : error, code: failure.code }, 'run ended without an answer');
-    try {
-      emit({ t: 'error', ...failure });
-      await writer.flush();
-    } catch (writeError) {
-      log.error({ err: writeError }, 'could not write the terminal event');
-    }
-    await record(outcome(cancelled ? 'cancelled' : 'failed', failure.message)).catch((e: unknown) => {
-      log.error({ err: e }, 'could not record the failed run');
-    });
-    notify('run.failed', { error: failure.message, status: cancelled ? 'cancelled' : 'failed', conversationId: await recordedConversation(deps, data, ownConversation) });
-    if (!cancelled) throw new UnrecoverableError(failure.message);
   } finally {
     deps.active.delete(data.runId);
     deps.backgrounded.delete(data.runId);
@@ -288,6 +291,10 @@ function replay(events: RunEvent[]): Replayed {
       case 'background':
         r.backgrounded = true;
         continue;
+      case 'route':
+        r.provider = e.provider;
+        r.model = e.model;
+        break;
       case 'reasoning':
       case 'tool':
         break;

@@ -1,12 +1,13 @@
 import { PipelineError, runPipeline } from '@switchboard/agents';
 import type { ChatMessage, ModelCatalog, PipelineConfig, PipelineRunOutput, PipelineStageOutput, SwitchboardConfig } from '@switchboard/contracts';
 import type { LanguageModel } from '@switchboard/providers';
-import { markOutput, type ProviderRegistry, resolveTarget, RouteError, type RunState } from '@switchboard/runs';
+import { markOutput, type ModelRouter, type ProviderRegistry, resolveTarget, RouteError, type RunState } from '@switchboard/runs';
 
 export interface PipelineRunDeps {
   config: SwitchboardConfig;
   catalog: ModelCatalog;
   registry: ProviderRegistry;
+  router: ModelRouter;
 }
 
 export interface PipelineRunInput {
@@ -28,7 +29,7 @@ export async function runPipelineTarget(deps: PipelineRunDeps, input: PipelineRu
   const resolve = (id: string): LanguageModel => {
     const target = resolveTarget(deps.config, deps.catalog, id);
     if (target.pipeline) throw new RouteError(`\`${id}\` is a pipeline; a stage needs a model.`);
-    return deps.registry.get(target.provider, target.model);
+    return deps.router.model(target.candidates, { attempt: (a) => void state.attempts.push(a) });
   };
   const keep = (stages: PipelineStageOutput[]): void => {
     state.output = { pipeline: pipeline.name, stages } satisfies PipelineRunOutput;

@@ -241,19 +241,34 @@ function buildRecord(job: ChatRunJob, outcome: RunOutcome): CompletedRunRecord {
     },
     conversation,
     messages: rows,
-    providerCalls: [
-      {
-        runId: job.runId,
-        provider: outcome.provider,
-        model: outcome.model,
-        latencyMs: outcome.latencyMs,
-        ttftMs: outcome.ttftMs,
-        promptTokens: outcome.usage.prompt_tokens,
-        completionTokens: outcome.usage.completion_tokens,
-        outcome: outcome.status === 'succeeded' ? 'ok' : outcome.status === 'cancelled' ? 'aborted' : 'error',
-        error: outcome.error,
-      },
-    ],
+    // Every attempt the router made (fallbacks, retries, skips); a run that made none of its own (a pipeline
+    // whose stages failed before any call, a replayed finished run) gets one row for the run as a whole.
+    providerCalls: (outcome.attempts ?? []).length
+      ? outcome.attempts.map((a) => ({
+          runId: job.runId,
+          provider: a.provider,
+          model: a.model,
+          latencyMs: a.latencyMs,
+          ttftMs: a.ttftMs,
+          promptTokens: a.usage.prompt_tokens,
+          completionTokens: a.usage.completion_tokens,
+          outcome: a.outcome,
+          error: a.error,
+          cached: a.cached,
+        }))
+      : [
+          {
+            runId: job.runId,
+            provider: outcome.provider,
+            model: outcome.model,
+            latencyMs: outcome.latencyMs,
+            ttftMs: outcome.ttftMs,
+            promptTokens: outcome.usage.prompt_tokens,
+            completionTokens: outcome.usage.completion_tokens,
+            outcome: outcome.status === 'succeeded' ? 'ok' : outcome.status === 'cancelled' ? 'aborted' : 'error',
+            error: outcome.error,
+          },
+        ],
     spend: ownerKeyId ? { apiKeyId: ownerKeyId, tokens: outcome.usage.total_tokens, cost: outcome.cost } : undefined,
   };
 }

@@ -21,7 +21,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { type ChatRunDeps, processChatRun, WORKER_SHUTDOWN } from './chat-run.processor.js';
-import { ProviderRegistry } from '@switchboard/runs';
+import { ModelRouter, ProviderRegistry, ResponseCache } from '@switchboard/runs';
 import { RunLiveness } from './run-liveness.js';
 import { RunRecorder } from './run-recorder.js';
 import { RecordIntake } from './record-intake.js';
@@ -87,7 +87,22 @@ export async function startWorker(options: WorkerOptions): Promise<SwitchboardWo
     eventsTtlSeconds: config.queue.events_ttl_seconds,
   };
 
-  const chatDeps: ChatRunDeps = { config, catalog, registry, recorder, liveness, redis, keys, logger, active, backgrounded, notifier };
+  const router = new ModelRouter({ config, registry, redis, sub, keys, logger });
+  await router.start();
+  const cache = new ResponseCache(config.cache, redis, keys);
+  new Gauge({
+    name: 'switchboard_worker_circuit_state',
+    help: 'Circuit breaker per provider as this worker sees it (0 closed, 1 half-open, 2 open)',
+    labelNames: ['provider'],
+    registers: [metrics],
+    collect() {
+      for (const p of config.providers) {
+        const state = router.breakers.view(p.name).state;
+        this.set({ provider: p.name }, state === 'open' ? 2 : state === 'half-open' ? 1 : 0);
+      }
+    },
+  });
+  const chatDeps: ChatRunDeps = { config, catalog, registry, router, cache, recorder, liveness, redis, keys, logger, active, backgrounded, notifier };
   // Agents made or edited through the admin API reach runs within seconds: each run reads these two fields.
   const agentDirectory = new AgentDirectory(options.db?.agents ?? null, config.agents, logger);
   await agentDirectory.start((agents) => {
@@ -221,6 +236,7 @@ export async function startWorker(options: WorkerOptions): Promise<SwitchboardWo
       await recorder?.close(graceMs);
       await Promise.all([runQueue.close(), maintenanceQueue.close()]);
       await stopCancels();
+      router.stop();
       await registry.close();
       server?.close();
       redis.disconnect();

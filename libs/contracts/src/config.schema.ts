@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { pipelineConfigSchema } from './pipeline.schema.js';
+import { rateSpecSchema } from './rate-spec.js';
 
 /**
  * The shape of config/switchboard.yaml (snake_case, as users of self-hosted LLM gateways know it).
@@ -50,6 +51,15 @@ export const serverConfigSchema = z.strictObject({
   redis_outage_grace_ms: positiveInt.default(10000),
 });
 
+export const circuitBreakerConfigSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** Failures within window_ms that open a provider's circuit. */
+  failure_threshold: positiveInt.default(3),
+  window_ms: positiveInt.default(60000),
+  /** How long an open circuit is skipped before one probe request may test it (half-open). */
+  cooldown_ms: positiveInt.default(30000),
+});
+
 export const llamaModelParamsSchema = z.strictObject({
   n_ctx: positiveInt.default(4096),
   /** CPU threads; node-llama-cpp's own default is far too many on small VMs (1 was fastest on 2 cores). */
@@ -80,6 +90,20 @@ const providerCommon = {
   /** Time to the first streamed token; a provider that stays silent longer is cut and the router moves on. */
   first_token_timeout_ms: positiveInt.default(30000),
   /**
+   * Longest silence allowed between two streamed parts once the answer has started. A stream that stalls
+   * longer is cut, and the router continues the answer on the next target (or ends it with an error).
+   */
+  idle_timeout_ms: positiveInt.default(30000),
+  /** Overrides of the top-level `circuit_breaker` for this provider. */
+  circuit_breaker: circuitBreakerConfigSchema.partial().optional(),
+  /**
+   * Limits on what all gateways and workers together send this provider (shared in Redis). A provider over
+   * its limit is skipped by `auto` and fallbacks; a request for it alone gets 429.
+   */
+  rate_limit: z
+    .strictObject({ requests_per_minute: rateSpecSchema.optional(), tokens_per_minute: rateSpecSchema.optional() })
+    .optional(),
+  /**
    * Prices per million tokens by model name (`*` for every other model), in whatever currency budgets use.
    * Unpriced models cost 0: cost budgets then never trigger, token budgets still do.
    */
@@ -104,28 +128,54 @@ export const openAICompatibleProviderSchema = z.strictObject({
   /** Extra headers sent upstream (OpenRouter's HTTP-Referer / X-Title, for instance). */
   headers: z.record(z.string(), z.string()).default({}),
   models: z.array(z.string().min(1)).default([]),
+  /**
+   * How an answer cut off mid-stream is continued on this provider (as a fallback target): `prefill` sends the
+   * partial answer as a trailing assistant message to be continued exactly (llama.cpp, vLLM, Ollama, Docker Model
+   * Runner, OpenRouter); `instruct` also asks in words to continue without repeating, and trims any overlap
+   * (OpenAI, Hugging Face). Default: by preset (see docs/CONFIGURATION.md).
+   */
+  continuation: z.enum(['prefill', 'instruct']).optional(),
+  /**
+   * Probe `GET <base_url>/models` in the background so a stopped server is skipped before a request pays for
+   * finding out. Default: on for the presets of local servers (ollama, dmr, vllm); set it for a llama.cpp server.
+   */
+  health_check: z.boolean().optional(),
 });
 
 export const providerConfigSchema = z.discriminatedUnion('type', [llamaCppProviderSchema, openAICompatibleProviderSchema]);
 
 export const autoPickConfigSchema = z.strictObject({
   enabled: z.boolean().default(true),
-  /** Provider names in the order `auto` tries them. */
+  /** Provider names in the order `auto` tries them. Empty: the providers in config order. */
   priority: z.array(z.string()).default([]),
+  /**
+   * How long the router keeps looking for a target that starts answering (attempts, retries and their backoff
+   * together). Once an answer streams, only the providers' own timeouts apply.
+   */
   timeout_ms: positiveInt.default(30000),
+  /** Retries of the same target on a retryable failure (408, 409, 429, 5xx, connection errors) before moving on. */
   max_retries: z.number().int().min(0).default(2),
+  /** First retry's backoff; doubled each retry, with jitter. Retry-After wins when it is longer. */
+  backoff_ms: positiveInt.default(250),
 });
 
 export const cacheConfigSchema = z.strictObject({
-  enabled: z.boolean().default(true),
+  /**
+   * Off by default: an exact-match cache answers a repeated question with the same text, which is what a batch
+   * job wants and not what someone pressing "regenerate" wants.
+   */
+  enabled: z.boolean().default(false),
+  /** Entries kept at most; the oldest are evicted first. */
   max_size: positiveInt.default(1000),
   ttl_seconds: positiveInt.default(3600),
 });
 
 export const rateLimitConfigSchema = z.strictObject({
   enabled: z.boolean().default(true),
-  /** Per API key. */
-  requests_per_minute: positiveInt.default(60),
+  /** Per API key: a number per minute, or windows such as "100/hour" or "200/day;50/hour". */
+  requests_per_minute: rateSpecSchema.prefault(60),
+  /** Per API key, prompt and completion tokens together; unset: no token limit. */
+  tokens_per_minute: rateSpecSchema.optional(),
 });
 
 export const budgetLimitsSchema = z.strictObject({
@@ -140,6 +190,8 @@ export const agentConfigSchema = z.strictObject({
   description: z.string().default(''),
   /** `auto`, `<provider>/<model>`, or another route name. */
   model: z.string().min(1).default('auto'),
+  /** Models (`<provider>/<model>` or `auto`) tried in order after `model` fails. */
+  fallbacks: z.array(z.string().min(1)).default([]),
   system_prompt: z.string().default(''),
   tools: z.array(z.enum(agentToolNames)).default([]),
   budgets: z
@@ -216,6 +268,7 @@ export const switchboardConfigSchema = z.strictObject({
   auth: authConfigSchema.default(authConfigSchema.parse({})),
   providers: z.array(providerConfigSchema).default([]),
   auto_pick: autoPickConfigSchema.default(autoPickConfigSchema.parse({})),
+  circuit_breaker: circuitBreakerConfigSchema.default(circuitBreakerConfigSchema.parse({})),
   cache: cacheConfigSchema.default(cacheConfigSchema.parse({})),
   rate_limit: rateLimitConfigSchema.default(rateLimitConfigSchema.parse({})),
   agents: z.array(agentConfigSchema).default([]),
@@ -234,3 +287,7 @@ export type AgentConfig = z.output<typeof agentConfigSchema>;
 export type ToolsConfig = z.output<typeof toolsConfigSchema>;
 export type QueueConfig = z.output<typeof queueConfigSchema>;
 export type ServerConfig = z.output<typeof serverConfigSchema>;
+export type CircuitBreakerConfig = z.output<typeof circuitBreakerConfigSchema>;
+export type RateLimitConfig = z.output<typeof rateLimitConfigSchema>;
+export type CacheConfig = z.output<typeof cacheConfigSchema>;
+export type AutoPickConfig = z.output<typeof autoPickConfigSchema>;

@@ -1,4 +1,5 @@
 export * from './config.schema.js';
+export * from './rate-spec.js';
 export * from './openai.schema.js';
 export * from './run-events.js';
 export * from './jobs.schema.js';

@@ -20,5 +20,12 @@ export const chatRunJobSchema = z.object({
    * lost Redis, it shut down or died): the first worker attempt is then a continuation, not a fresh start.
    */
   handoff: z.boolean().default(false),
+  /**
+   * The response cache key (see ResponseCache.keyOf) when the answer may be stored once it is whole; null: not
+   * cacheable (cache off, tools, an agent or pipeline, `Cache-Control: no-store`). The gateway looked it up already.
+   */
+  cacheKey: z.string().nullable().default(null),
+  /** Who the per-key token limit counts this run's tokens against (`key:<id>`); null: no token limit. */
+  tokenSubject: z.string().nullable().default(null),
 });
 export type ChatRunJob = z.output<typeof chatRunJobSchema>;

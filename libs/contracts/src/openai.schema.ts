@@ -79,6 +79,11 @@ export type ResponseFormat = z.output<typeof responseFormatSchema>;
 
 export const chatCompletionRequestSchema = z.looseObject({
   model: z.string().min(1),
+  /**
+   * OpenRouter's fallback list: tried in order after `model` fails (the first that answers wins). Each is a
+   * `<provider>/<model>` id or `auto`.
+   */
+  models: z.array(z.string().min(1)).max(8, 'at most 8 models').nullish(),
   messages: z.array(chatMessageSchema).min(1),
   stream: z.boolean().nullish(),
   stream_options: z.looseObject({ include_usage: z.boolean().nullish() }).nullish(),

@@ -8,6 +8,11 @@ import type { FinishReason, Usage } from './openai.schema.js';
 export type RunEvent =
   /** The worker took the run; `provider`/`model` say who answers. */
   | { t: 'start'; provider: string; model: string; attempt: number }
+  /**
+   * From here on the answer comes from this model (the router moved on: a fallback, or a later target of
+   * `auto`); sent only when it differs from the last `start` or `route`. `cached`: an answer from the cache.
+   */
+  | { t: 'route'; provider: string; model: string; cached?: boolean }
   | { t: 'text'; d: string }
   /** Progress the client may show while nothing is answered yet (tool steps); sent as `reasoning_content`. */
   | { t: 'reasoning'; d: string }

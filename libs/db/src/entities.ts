@@ -108,7 +108,7 @@ export interface ProviderCallRow {
   ttftMs: number | null;
   promptTokens: number;
   completionTokens: number;
-  outcome: 'ok' | 'error' | 'aborted';
+  outcome: 'ok' | 'error' | 'aborted' | 'skipped';
   error: string | null;
   cached: boolean;
   createdAt: Date;

@@ -111,6 +111,16 @@ export interface ProviderCallsRepository {
   create(call: NewProviderCall): Promise<ProviderCallRow>;
   /** In the order they were made. */
   listByRun(runId: string): Promise<ProviderCallRow[]>;
+  /** Per provider since `since` (skipped attempts left out): calls, errors, average latency and time to first token. */
+  statsSince(since: Date): Promise<ProviderCallStats[]>;
+}
+
+export interface ProviderCallStats {
+  provider: string;
+  calls: number;
+  errors: number;
+  avgLatencyMs: number | null;
+  avgTtftMs: number | null;
 }
 
 /** What a worker writes when a run ends (see `recordRuns`). */

@@ -1,8 +1,12 @@
 /** Why our side ended a call early. */
-export type CallCutReason = 'abort' | 'first-token-timeout' | 'timeout';
+export type CallCutReason = 'abort' | 'first-token-timeout' | 'idle-timeout' | 'timeout';
 
 function cut(call: CallControl, reason: CallCutReason): void {
   call.cutBy(reason);
+}
+
+function checkIdle(call: CallControl): void {
+  call.checkIdle();
 }
 
 /**
@@ -17,11 +21,16 @@ export class CallControl {
   reason: CallCutReason | undefined;
   private firstTokenTimer: NodeJS.Timeout | undefined;
   private readonly totalTimer: NodeJS.Timeout;
+  private idleTimer: NodeJS.Timeout | undefined;
+  /** When the provider last produced something (ms); read by the idle timer only when it fires. */
+  private lastPart = 0;
 
   constructor(
     private readonly external: AbortSignal | undefined,
     readonly firstTokenTimeoutMs: number | undefined,
     readonly timeoutMs: number,
+    /** Longest silence between parts once the first has come; undefined: no limit (non-streaming calls). */
+    readonly idleTimeoutMs?: number,
   ) {
     // Timers take their arguments instead of closures: this runs on every call.
     this.totalTimer = setTimeout(cut, timeoutMs, this, 'timeout').unref();
@@ -55,17 +64,37 @@ export class CallControl {
     return undefined;
   }
 
-  /** The provider produced something: from now on only the whole-call limit applies. */
+  /**
+   * The provider produced something (called for every part): the first-token limit is over, and the idle limit
+   * counts from now. Per part this is one clock read; the idle timer is armed once and re-armed only when it
+   * fires early.
+   */
   firstToken(): void {
     if (this.firstTokenTimer !== undefined) {
       clearTimeout(this.firstTokenTimer);
       this.firstTokenTimer = undefined;
     }
+    if (this.idleTimeoutMs === undefined || this.reason !== undefined) return;
+    this.lastPart = Date.now();
+    this.idleTimer ??= setTimeout(checkIdle, this.idleTimeoutMs, this).unref();
+  }
+
+  /** The idle timer fired: cut the call if it has been silent that long, else wait out the rest. */
+  checkIdle(): void {
+    const silentMs = Date.now() - this.lastPart;
+    const limit = this.idleTimeoutMs as number;
+    if (silentMs >= limit) this.cutBy('idle-timeout');
+    else this.idleTimer = setTimeout(checkIdle, limit - silentMs, this).unref();
   }
 
   /** Releases timers and the listener on the caller's signal; idempotent. */
   end(): void {
-    this.firstToken();
+    if (this.firstTokenTimer !== undefined) {
+      clearTimeout(this.firstTokenTimer);
+      this.firstTokenTimer = undefined;
+    }
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
     clearTimeout(this.totalTimer);
     this.external?.removeEventListener('abort', this);
   }

@@ -4,7 +4,7 @@ export {
   OpenAICompatibleLanguageModel,
   type OpenAICompatibleDeps,
 } from './openai-compatible/openai-compatible.model.js';
-export { presets as openAICompatiblePresets, placeholderApiKey } from './openai-compatible/presets.js';
+export { presets as openAICompatiblePresets, placeholderApiKey, providerTraits, resolveEndpoint } from './openai-compatible/presets.js';
 export * from './llama-cpp/index.js';
 export { createNodeHttpFetch } from './http/node-http-fetch.js';
 export {

@@ -29,6 +29,18 @@ export interface RedisKeys {
    * and every api instance's adapter listens on it, so both sides derive it from the same prefix.
    */
   socketIoKey(): string;
+  /** A provider's circuit breaker: `<key>:fails` (failures in the window), `:open` (until, ms), `:tripped`, `:probe`. */
+  circuit(provider: string): string;
+  /** Channel on which circuit changes reach every gateway and worker at once. */
+  circuitChannel(): string;
+  /** One fixed window of a rate limit (`subject` is `key:<id>` or `provider:<name>`). */
+  rateWindow(subject: string, what: 'requests' | 'tokens', windowMs: number, bucket: number): string;
+  /** An exact-match cached answer. */
+  cacheEntry(hash: string): string;
+  /** Cached answers by insertion time (ZSET), for max_size eviction. */
+  cacheIndex(): string;
+  /** The last background probe of a provider's server (JSON), for GET /api/providers. */
+  providerHealth(provider: string): string;
 }
 
 export function redisKeys(prefix: string): RedisKeys {
@@ -44,5 +56,11 @@ export function redisKeys(prefix: string): RedisKeys {
     bullPrefix: () => `${prefix}:bull`,
     runJob: (runId) => `${prefix}:bull:${jobCatalog['run.chat'].queue}:${runId}`,
     socketIoKey: () => `${prefix}:socket.io`,
+    circuit: (provider) => `${prefix}:cb:${provider}`,
+    circuitChannel: () => `${prefix}:cb`,
+    rateWindow: (subject, what, windowMs, bucket) => `${prefix}:rl:${subject}:${what}:${windowMs}:${bucket}`,
+    cacheEntry: (hash) => `${prefix}:cache:${hash}`,
+    cacheIndex: () => `${prefix}:cache`,
+    providerHealth: (provider) => `${prefix}:health:${provider}`,
   };
 }

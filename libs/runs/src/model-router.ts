@@ -1,12 +1,16 @@
-import type { AgentConfig, ModelCatalog, PipelineConfig, SwitchboardConfig } from '@switchboard/contracts';
+import type { AgentConfig, ChatCompletionRequest, ModelCatalog, PipelineConfig, SwitchboardConfig } from '@switchboard/contracts';
+import type { RouteCandidate } from './routing/routed-model.js';
 
 /**
- * Where a run goes: one model of one provider, and the agent it runs as, if any; or a pipeline, whose stages
- * resolve their own models (provider `pipeline`, model = the pipeline's name).
+ * Where a run goes: the models it may be answered by, in order, and the agent it runs as, if any; or a
+ * pipeline, whose stages resolve their own models (provider `pipeline`, model = the pipeline's name).
+ * `provider`/`model` name the first candidate.
  */
 export interface RunTarget {
   provider: string;
   model: string;
+  /** Tried in order by the router: `auto_pick.priority`, an agent's model and fallbacks, a request's `models`. */
+  candidates: RouteCandidate[];
   agent: AgentConfig | null;
   pipeline?: PipelineConfig;
 }
@@ -16,10 +20,16 @@ export class RouteError extends Error {
 }
 
 /**
- * Turns a requested model id into a provider and model. `auto` is, for now, the first enabled provider of
- * auto_pick.priority that has a model (priority fallback across providers is the router middleware's job).
+ * Turns a requested model id (and a request's OpenRouter-style `models` list) into the candidates the router
+ * tries. `auto` expands to one model per provider of `auto_pick.priority` (the first of each provider's list);
+ * disabled providers are left out.
  */
-export function resolveTarget(config: SwitchboardConfig, catalog: ModelCatalog, id: string): RunTarget {
+export function resolveTarget(
+  config: SwitchboardConfig,
+  catalog: ModelCatalog,
+  id: string,
+  request?: Pick<ChatCompletionRequest, 'models'>,
+): RunTarget {
   let agent: AgentConfig | null = null;
   let current = id;
   for (let depth = 0; depth < 5; depth++) {
@@ -27,7 +37,13 @@ export function resolveTarget(config: SwitchboardConfig, catalog: ModelCatalog, 
     if (!route) throw new RouteError(`The model \`${current}\` does not exist.`);
     switch (route.kind) {
       case 'provider':
-        return { provider: route.provider, model: route.model, agent };
+      case 'auto': {
+        const extra = agent ? agent.fallbacks : (request?.models ?? []);
+        const candidates = dedupe([...expand(config, catalog, current), ...extra.flatMap((m) => expand(config, catalog, m))]);
+        const first = candidates[0];
+        if (!first) throw new RouteError('`auto` found no enabled provider with a model (check auto_pick.priority and providers).');
+        return { provider: first.provider, model: first.model, candidates, agent };
+      }
       case 'agent': {
         const found = config.agents.find((a) => a.name === route.agent);
         if (!found) throw new RouteError(`The agent \`${route.agent}\` does not exist.`);
@@ -35,25 +51,44 @@ export function resolveTarget(config: SwitchboardConfig, catalog: ModelCatalog, 
         current = found.model;
         break;
       }
-      case 'auto':
-        return { ...autoTarget(config), agent };
       case 'pipeline': {
         const pipeline = config.pipelines.find((p) => p.name === route.pipeline);
         if (!pipeline) throw new RouteError(`The pipeline \`${route.pipeline}\` does not exist.`);
-        return { provider: 'pipeline', model: pipeline.name, agent, pipeline };
+        return { provider: 'pipeline', model: pipeline.name, candidates: [], agent, pipeline };
       }
     }
   }
   throw new RouteError(`The model \`${id}\` routes through too many agents.`);
 }
 
-function autoTarget(config: SwitchboardConfig): { provider: string; model: string } {
+/** A model id as the candidates it stands for: itself, or `auto`'s providers in priority order. */
+function expand(config: SwitchboardConfig, catalog: ModelCatalog, id: string): RouteCandidate[] {
+  if (id === 'auto') return autoCandidates(config);
+  const route = catalog.resolve(id);
+  // A fallback on a provider that is configured but switched off is skipped, like a disabled provider of `auto`.
+  if (!route && config.providers.some((p) => !p.enabled && id.startsWith(`${p.name}/`))) return [];
+  if (route?.kind !== 'provider') throw new RouteError(`The fallback model \`${id}\` does not exist (fallbacks name \`<provider>/<model>\` or \`auto\`).`);
+  return [{ provider: route.provider, model: route.model }];
+}
+
+function autoCandidates(config: SwitchboardConfig): RouteCandidate[] {
   const names = config.auto_pick.priority.length ? config.auto_pick.priority : config.providers.map((p) => p.name);
+  const out: RouteCandidate[] = [];
   for (const name of names) {
     const p = config.providers.find((x) => x.name === name && x.enabled);
     if (!p) continue;
     const model = p.type === 'llama-cpp' ? p.models[0]?.name : p.models[0];
-    if (model) return { provider: p.name, model };
+    if (model) out.push({ provider: p.name, model });
   }
-  throw new RouteError('`auto` found no enabled provider with a model (check auto_pick.priority and providers).');
+  return out;
+}
+
+function dedupe(candidates: RouteCandidate[]): RouteCandidate[] {
+  const seen = new Set<string>();
+  return candidates.filter((c) => {
+    const key = `${c.provider}/${c.model}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }

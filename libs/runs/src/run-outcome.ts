@@ -1,5 +1,6 @@
 import type { ChatRunJob, ToolCall, Usage } from '@switchboard/contracts';
 import type { RunState } from './run-state.js';
+import type { RouteAttempt } from './routing/routed-model.js';
 
 /** How a run ended: what the recorder writes to the database. */
 export interface RunOutcome {
@@ -22,6 +23,9 @@ export interface RunOutcome {
   startedAt: Date;
   latencyMs: number;
   ttftMs: number | null;
+  /** Every provider attempt (recorded as ProviderCall rows); empty for runs that made none of their own. */
+  attempts: RouteAttempt[];
+  cached: boolean;
 }
 
 /** The outcome of a run from what it produced so far (its RunState), as of now. */
@@ -43,6 +47,8 @@ export function runOutcome(state: RunState, attempt: number, status: RunOutcome[
     startedAt: state.startedAt,
     latencyMs: Date.now() - state.startedAt.getTime(),
     ttftMs: state.ttftMs,
+    attempts: state.attempts,
+    cached: state.cached,
   };
 }
 

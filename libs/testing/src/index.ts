@@ -5,3 +5,6 @@ export { getFreePort } from './net.helpers.js';
 export { collectStream } from './stream.helpers.js';
 export * from './gguf/index.js';
 export { startForwardProxy, type ForwardProxy, type ForwardProxyOptions, type ProxiedRequest } from './forward-proxy.server.js';
+export { createGate, type Gate } from './gate.js';
+export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
+export { waitFor } from './wait.helpers.js';

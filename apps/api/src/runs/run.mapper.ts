@@ -1,7 +1,7 @@
 import { type RunDto } from '@switchboard/contracts';
-import { type RunRow } from '@switchboard/db';
+import { type ProviderCallRow, type RunRow } from '@switchboard/db';
 
-export function toRunDto(row: RunRow): RunDto {
+export function toRunDto(row: RunRow, calls: ProviderCallRow[] = []): RunDto {
   return {
     id: row.id,
     status: row.status,
@@ -20,5 +20,14 @@ export function toRunDto(row: RunRow): RunDto {
     finished_at: row.finishedAt?.toISOString() ?? null,
     heartbeat_at: row.heartbeatAt?.toISOString() ?? null,
     output: row.output ?? null,
+    attempts: calls.map((c) => ({
+      provider: c.provider,
+      model: c.model,
+      outcome: c.outcome,
+      error: c.error,
+      latency_ms: c.latencyMs,
+      ttft_ms: c.ttftMs,
+      cached: c.cached,
+    })),
   };
 }

@@ -1,9 +1,9 @@
 import { Inject, Injectable, type OnModuleDestroy, Optional } from '@nestjs/common';
 import { type ChatRunJob, type RunDto, type SwitchboardConfig } from '@switchboard/contracts';
-import { type RunRow, type RunsRepository } from '@switchboard/db';
+import { type ProviderCallsRepository, type RunRow, type RunsRepository } from '@switchboard/db';
 import { publishCancel, redisKeys } from '@switchboard/queue';
 import { type RedisPinger } from '../api-deps.js';
-import { API_CONFIG, REDIS, RUNS_REPOSITORY } from '../api.tokens.js';
+import { API_CONFIG, PROVIDER_CALLS_REPOSITORY, REDIS, RUNS_REPOSITORY } from '../api.tokens.js';
 import { ApiError } from '../common/api-error.js';
 import { ownerScope, type Principal } from '../auth/principal.js';
 import { toRunDto } from './run.mapper.js';
@@ -25,6 +25,7 @@ export class RunsService implements OnModuleDestroy {
   constructor(
     @Inject(RUNS_REPOSITORY) private readonly runs: RunsRepository,
     @Inject(API_CONFIG) private readonly config: SwitchboardConfig,
+    @Inject(PROVIDER_CALLS_REPOSITORY) private readonly calls: ProviderCallsRepository,
     @Optional() @Inject(REDIS) private readonly redis?: RedisPinger,
   ) {
     this.queue = new RunQueueClient(config);
@@ -37,7 +38,7 @@ export class RunsService implements OnModuleDestroy {
   async get(principal: Principal, id: string): Promise<RunDto> {
     const scope = ownerScope(principal);
     const row = await this.runs.get(id, scope);
-    if (row) return toRunDto(row);
+    if (row) return toRunDto(row, await this.calls.listByRun(id));
     // No row yet: a run still queued, or one a gateway runs itself (its row is written when it ends).
     const job = this.redis?.publish ? await this.queue.find(id).catch(() => null) : null;
     if (!job || (scope !== undefined && job.apiKeyId !== scope)) throw ApiError.notFound('Run', id);

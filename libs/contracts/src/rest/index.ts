@@ -6,3 +6,4 @@ export * from './messages.schema.js';
 export * from './api-keys.schema.js';
 export * from './health.schema.js';
 export * from './runs.schema.js';
+export * from './providers.schema.js';

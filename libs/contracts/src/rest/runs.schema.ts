@@ -30,6 +30,21 @@ export const runSchema = z
      * for an agent `{ iterations, tool_steps, stopped_by? }`; null for a plain model call.
      */
     output: z.unknown().nullable(),
+    /**
+     * Every provider attempt the router made, in order: retries, fallbacks, skipped targets (circuit open, over
+     * a rate limit, server down) and cache hits. Empty while the run has no record yet.
+     */
+    attempts: z.array(
+      z.object({
+        provider: z.string(),
+        model: z.string(),
+        outcome: z.enum(['ok', 'error', 'aborted', 'skipped']),
+        error: z.string().nullable(),
+        latency_ms: z.number().int(),
+        ttft_ms: z.number().int().nullable(),
+        cached: z.boolean(),
+      }),
+    ),
   })
   .meta({ id: 'Run' });
 export type RunDto = z.output<typeof runSchema>;

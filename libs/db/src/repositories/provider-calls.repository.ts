@@ -1,7 +1,7 @@
 import type { ProviderCallRow } from '../entities.js';
 import { newId } from '../ids.js';
 import type { PrismaDb } from '../prisma-client.js';
-import type { NewProviderCall, ProviderCallsRepository } from '../repositories.js';
+import type { NewProviderCall, ProviderCallStats, ProviderCallsRepository } from '../repositories.js';
 import { toProviderCallRow } from './mappers.js';
 import { guard } from './prisma-errors.js';
 
@@ -10,6 +10,22 @@ export class PrismaProviderCallsRepository implements ProviderCallsRepository {
 
   create(call: NewProviderCall): Promise<ProviderCallRow> {
     return guard(async () => toProviderCallRow(await this.db.providerCall.create({ data: providerCallData([call], new Date())[0]! })), `Run ${call.runId}`);
+  }
+
+  async statsSince(since: Date): Promise<ProviderCallStats[]> {
+    const where = { createdAt: { gte: since }, outcome: { not: 'skipped' } };
+    const [all, errors] = await Promise.all([
+      this.db.providerCall.groupBy({ by: ['provider'], where, _count: { _all: true }, _avg: { latencyMs: true, ttftMs: true } }),
+      this.db.providerCall.groupBy({ by: ['provider'], where: { ...where, outcome: 'error' }, _count: { _all: true } }),
+    ]);
+    const errorsBy = new Map(errors.map((e) => [e.provider, e._count._all]));
+    return all.map((g) => ({
+      provider: g.provider,
+      calls: g._count._all,
+      errors: errorsBy.get(g.provider) ?? 0,
+      avgLatencyMs: g._avg.latencyMs === null ? null : Number(g._avg.latencyMs),
+      avgTtftMs: g._avg.ttftMs === null ? null : Number(g._avg.ttftMs),
+    }));
   }
 
   /** In the order they were made (createdAt asc, id asc). */

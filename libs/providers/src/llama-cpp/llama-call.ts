@@ -14,8 +14,9 @@ export class LlamaCall extends CallControl {
     /** Undefined: no first-token limit (non-streaming calls, where nobody watches tokens arrive). */
     firstTokenTimeoutMs: number | undefined,
     timeoutMs: number,
+    idleTimeoutMs?: number,
   ) {
-    super(external, firstTokenTimeoutMs, timeoutMs);
+    super(external, firstTokenTimeoutMs, timeoutMs, idleTimeoutMs);
   }
 
   protected override abortReason(): unknown {
@@ -36,6 +37,8 @@ export class LlamaCall extends CallControl {
         return llamaErrors.aborted(this.provider);
       case 'first-token-timeout':
         return llamaErrors.timedOut(this.provider, 'first-token', this.firstTokenTimeoutMs ?? 0);
+      case 'idle-timeout':
+        return llamaErrors.timedOut(this.provider, 'idle', this.idleTimeoutMs ?? 0);
       case 'timeout':
         return llamaErrors.timedOut(this.provider, 'total', this.timeoutMs);
     }

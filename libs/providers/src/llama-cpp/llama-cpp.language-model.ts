@@ -99,7 +99,9 @@ export class LlamaCppLanguageModel implements LanguageModel {
   }
 
   private async start(options: CallOptions, firstTokenTimeoutMs: number | undefined): Promise<StreamResult> {
-    const call = new LlamaCall(this.provider, options.abortSignal, firstTokenTimeoutMs, this.providerConfig.timeout_ms);
+    // Streams also get the idle limit; a non-streaming call (no first-token limit) has no one watching tokens.
+    const idleTimeoutMs = firstTokenTimeoutMs === undefined ? undefined : this.providerConfig.idle_timeout_ms;
+    const call = new LlamaCall(this.provider, options.abortSignal, firstTokenTimeoutMs, this.providerConfig.timeout_ms, idleTimeoutMs);
     const started = performance.now();
     try {
       const loaded = await call.race(this.pool.get(this.modelConfig));

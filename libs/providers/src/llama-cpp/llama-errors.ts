@@ -31,9 +31,13 @@ export const llamaErrors = {
 
   aborted: (provider: string): ProviderError => new ProviderError('the call was aborted', { provider, isRetryable: false, isAbort: true }),
 
-  timedOut: (provider: string, what: 'first-token' | 'total', ms: number): ProviderError =>
+  timedOut: (provider: string, what: 'first-token' | 'idle' | 'total', ms: number): ProviderError =>
     new ProviderError(
-      what === 'first-token' ? `no token within first_token_timeout_ms (${ms} ms)` : `the call took longer than timeout_ms (${ms} ms)`,
+      what === 'first-token'
+        ? `no token within first_token_timeout_ms (${ms} ms)`
+        : what === 'idle'
+          ? `no token for idle_timeout_ms (${ms} ms)`
+          : `the call took longer than timeout_ms (${ms} ms)`,
       { provider, status: 504, isRetryable: true },
     ),
 

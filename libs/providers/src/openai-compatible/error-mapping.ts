@@ -39,6 +39,8 @@ export function cutError(call: CallControl, ctx: ErrorContext, cause?: unknown):
   switch (call.reason) {
     case 'first-token-timeout':
       return fail(ctx, `no response within first_token_timeout_ms (${call.firstTokenTimeoutMs} ms)`, { isRetryable: true, cause });
+    case 'idle-timeout':
+      return fail(ctx, `the stream stalled for idle_timeout_ms (${call.idleTimeoutMs} ms)`, { isRetryable: true, cause });
     case 'timeout':
       return fail(ctx, `call exceeded timeout_ms (${call.timeoutMs} ms)`, { isRetryable: true, cause });
     case 'abort':

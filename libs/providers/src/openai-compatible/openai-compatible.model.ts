@@ -85,7 +85,7 @@ export class OpenAICompatibleLanguageModel implements LanguageModel {
   }
 
   async doStream(options: CallOptions): Promise<StreamResult> {
-    const call = this.startCall(options, this.config.first_token_timeout_ms);
+    const call = this.startCall(options, this.config.first_token_timeout_ms, this.config.idle_timeout_ms);
     if (this.shared.stream) return this.streamDirect(this.shared.stream, options, call);
     try {
       // The SDK sends the request and maps HTTP errors; the body is parsed by our decoder, which costs a
@@ -136,10 +136,10 @@ export class OpenAICompatibleLanguageModel implements LanguageModel {
     }
   }
 
-  private startCall(options: CallOptions, firstTokenTimeoutMs: number | undefined): CallControl {
+  private startCall(options: CallOptions, firstTokenTimeoutMs: number | undefined, idleTimeoutMs?: number): CallControl {
     const { missingKey } = this.shared.endpoint;
     if (missingKey) throw new ProviderError(missingKey, { provider: this.provider, isRetryable: false });
-    const call = new CallControl(options.abortSignal, firstTokenTimeoutMs, this.config.timeout_ms);
+    const call = new CallControl(options.abortSignal, firstTokenTimeoutMs, this.config.timeout_ms, idleTimeoutMs);
     if (call.reason !== undefined) throw toProviderError(undefined, call, this.errorContext);
     return call;
   }

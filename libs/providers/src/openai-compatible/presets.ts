@@ -4,16 +4,46 @@ interface PresetInfo {
   baseURL: string;
   /** Hosted services reject a call without a key; local servers accept any. */
   needsApiKey: boolean;
+  /** A server on the user's own machine: probed in the background (health_check). */
+  local: boolean;
+  /**
+   * How an answer cut off elsewhere is continued here: `prefill` where a trailing assistant message is continued
+   * as it stands (OpenRouter documents it; llama.cpp's server, which Docker Model Runner runs, does it), `instruct`
+   * where it is not (OpenAI and Hugging Face answer anew; vLLM needs `continue_final_message`, Ollama depends on
+   * the model's template).
+   */
+  continuation: 'prefill' | 'instruct';
 }
 
 export const presets: Readonly<Record<ProviderPreset, PresetInfo>> = {
-  openai: { baseURL: 'https://api.openai.com/v1', needsApiKey: true },
-  openrouter: { baseURL: 'https://openrouter.ai/api/v1', needsApiKey: true },
-  huggingface: { baseURL: 'https://router.huggingface.co/v1', needsApiKey: true },
-  ollama: { baseURL: 'http://127.0.0.1:11434/v1', needsApiKey: false },
-  dmr: { baseURL: 'http://127.0.0.1:12434/engines/v1', needsApiKey: false },
-  vllm: { baseURL: 'http://127.0.0.1:8000/v1', needsApiKey: false },
+  openai: { baseURL: 'https://api.openai.com/v1', needsApiKey: true, local: false, continuation: 'instruct' },
+  openrouter: { baseURL: 'https://openrouter.ai/api/v1', needsApiKey: true, local: false, continuation: 'prefill' },
+  huggingface: { baseURL: 'https://router.huggingface.co/v1', needsApiKey: true, local: false, continuation: 'instruct' },
+  ollama: { baseURL: 'http://127.0.0.1:11434/v1', needsApiKey: false, local: true, continuation: 'instruct' },
+  dmr: { baseURL: 'http://127.0.0.1:12434/engines/v1', needsApiKey: false, local: true, continuation: 'prefill' },
+  vllm: { baseURL: 'http://127.0.0.1:8000/v1', needsApiKey: false, local: true, continuation: 'instruct' },
 };
+
+/** Whether a base URL points at this machine (a llama.cpp server, a local vLLM, a test upstream). */
+function isLoopback(baseURL: string): boolean {
+  try {
+    const host = new URL(baseURL).hostname;
+    return host === 'localhost' || host === '[::1]' || host.startsWith('127.');
+  } catch {
+    return false;
+  }
+}
+
+/** How the router treats a provider: background probes, and how a cut answer continues on it. */
+export function providerTraits(config: OpenAICompatibleProviderConfig): { healthCheck: boolean; continuation: 'prefill' | 'instruct' } {
+  const preset = config.preset ? presets[config.preset] : undefined;
+  const local = preset?.local ?? isLoopback(config.base_url ?? '');
+  return {
+    // Presets of local servers are probed by default; any other server (a llama.cpp server on a base_url) opts in.
+    healthCheck: config.health_check ?? preset?.local ?? false,
+    continuation: config.continuation ?? preset?.continuation ?? (local ? 'prefill' : 'instruct'),
+  };
+}
 
 /**
  * The SDK refuses to build a client without a key and would otherwise fall back to OPENAI_API_KEY from the

@@ -112,9 +112,21 @@ async function streamSlowly(reply: FakeCompletionReply, rendered: RenderedStream
   const { deltas } = rendered;
   for (let i = 0; i <= deltas.length; i++) {
     if (res.destroyed || i === reply.hangAfterDeltas) return;
+    if (reply.holdAfterDeltas && i === reply.holdAfterDeltas.after) {
+      await reply.holdAfterDeltas.until;
+      if (res.destroyed) return;
+    }
     if (i === reply.dropAfterDeltas) {
       ex.dropped = true;
       res.socket?.destroy();
+      return;
+    }
+    if (i === reply.malformedAfterDeltas) {
+      res.end('data: {"choices":[{"delta":{"content":"bro\n\n');
+      return;
+    }
+    if (i === reply.endAfterDeltas) {
+      res.end();
       return;
     }
     const midError = reply.errorAfterDeltas;
@@ -133,7 +145,10 @@ async function streamSlowly(reply: FakeCompletionReply, rendered: RenderedStream
 const needsSlowPath = (r: FakeCompletionReply): boolean =>
   !!(r.firstByteDelayMs || r.firstDeltaDelayMs || r.deltaDelayMs) ||
   r.hangAfterDeltas !== undefined ||
+  r.holdAfterDeltas !== undefined ||
   r.dropAfterDeltas !== undefined ||
+  r.malformedAfterDeltas !== undefined ||
+  r.endAfterDeltas !== undefined ||
   r.errorAfterDeltas !== undefined;
 
 function stopOf(body: Record<string, unknown>): string[] | undefined {
@@ -149,12 +164,13 @@ function sendCompletion(reply: FakeCompletionReply, body: Record<string, unknown
   const { res } = ex;
   if (body['stream'] !== true) {
     const json = cached(effective, `j\0${model}`, () => renderJson(effective, model));
-    if (!effective.firstByteDelayMs) {
+    const hold = effective.holdAfterDeltas?.until;
+    if (!effective.firstByteDelayMs && !hold) {
       res.writeHead(200, jsonHeaders);
       res.end(json);
       return;
     }
-    void sleep(effective.firstByteDelayMs).then(() => {
+    void Promise.all([sleep(effective.firstByteDelayMs ?? 0), hold]).then(() => {
       if (res.destroyed) return;
       res.writeHead(200, jsonHeaders);
       res.end(json);
@@ -266,6 +282,10 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     req.on('end', () => route(req, ex, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
   };
   const server = options.tls ? createTlsServer(options.tls, handle) : createServer(handle);
+  // Node closes an idle keep-alive connection after 5 s; a client that reuses it just then, as a busy machine's
+  // slow timers make likely, fails with "other side closed". Tests see real servers keep connections longer.
+  server.keepAliveTimeout = 65000;
+  server.headersTimeout = 66000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());

@@ -1,0 +1,122 @@
+import { existsSync } from 'node:fs';
+import type { ProviderConfig, SwitchboardConfig, Usage } from '@switchboard/contracts';
+import type { ProviderError } from '@switchboard/providers';
+import { providerTraits } from '@switchboard/providers';
+import type { Redis, RedisKeys } from '@switchboard/queue';
+import type { Logger } from 'pino';
+import type { ProviderRegistry } from '../provider-registry.js';
+import { CircuitBreakers } from './circuit-breakers.js';
+import { ProviderHealth } from './provider-health.js';
+import { RateLimits } from './rate-limits.js';
+import { type Gate, type RouteCandidate, RoutedModel, type RouteObserver, type RouteServices } from './routed-model.js';
+
+export interface ModelRouterDeps {
+  config: SwitchboardConfig;
+  registry: ProviderRegistry;
+  /** A command connection (auto-pipelined is fine). */
+  redis: Redis;
+  /** A connection in subscriber mode, for circuit changes; null: this process polls them every 5 s. */
+  sub: Redis | null;
+  keys: RedisKeys;
+  logger: Logger;
+  /** Probe local servers in the background (default true). */
+  healthChecks?: boolean;
+}
+
+/**
+ * The router both hosts of a run use (a gateway's inline runs, a worker's queued runs): it turns a run's
+ * candidates into one LanguageModel (RoutedModel) and owns what every process shares through Redis: circuit
+ * breakers, provider rate limits, health probes of local servers.
+ */
+export class ModelRouter {
+  readonly breakers: CircuitBreakers;
+  readonly health: ProviderHealth;
+  readonly limits: RateLimits;
+  private readonly providers = new Map<string, ProviderConfig>();
+  private readonly services: RouteServices;
+  /** Model files checked recently: a missing one is skipped without a disk check per call. */
+  private readonly fileChecks = new Map<string, { exists: boolean; at: number }>();
+
+  constructor(private readonly deps: ModelRouterDeps) {
+    const { config, redis, keys, logger } = deps;
+    for (const p of config.providers) this.providers.set(p.name, p);
+    this.breakers = new CircuitBreakers(config, redis, keys, logger);
+    this.health = new ProviderHealth(config, redis, keys, logger);
+    this.limits = new RateLimits(redis, keys);
+    this.services = {
+      autoPick: config.auto_pick,
+      model: (c) => deps.registry.get(c.provider, c.model),
+      gate: (c) => this.gate(c),
+      continuation: (c) => this.continuation(c),
+      succeeded: (c, usage, probe) => this.succeeded(c, usage, probe),
+      failed: (c, error) => this.failed(c, error),
+    };
+  }
+
+  async start(): Promise<void> {
+    await this.breakers.start(this.deps.sub);
+    if (this.deps.healthChecks !== false) await this.health.start();
+  }
+
+  stop(): void {
+    this.breakers.stop();
+    this.health.stop();
+  }
+
+  /** One LanguageModel over `candidates`, tried in order (see RoutedModel). */
+  model(candidates: readonly RouteCandidate[], observer?: RouteObserver): RoutedModel {
+    return new RoutedModel(candidates, this.services, observer);
+  }
+
+  private async gate(c: RouteCandidate): Promise<Gate> {
+    const provider = this.providers.get(c.provider);
+    if (!provider?.enabled) return { skip: 'the provider is disabled' };
+    if (provider.type === 'llama-cpp') {
+      const file = provider.models.find((m) => m.name === c.model)?.file;
+      if (!file) return { skip: `no model \`${c.model}\` in this provider` };
+      if (!this.fileExists(file)) return { skip: `its model file is missing (${file}); \`switchboard models download ${c.model}\` fetches it` };
+    } else if (!this.health.isUp(c.provider)) {
+      return { skip: `its server is down (${this.health.probe(c.provider)?.error ?? 'health probe failed'})` };
+    }
+    const admission = await this.breakers.admit(c.provider, provider.timeout_ms);
+    if (admission === 'skip') {
+      const until = this.breakers.view(c.provider).openUntil;
+      return { skip: 'its circuit is open', ...(until ? { retryAfterMs: Math.max(0, until - Date.now()) } : {}) };
+    }
+    const limits = provider.rate_limit;
+    if (limits && (limits.requests_per_minute || limits.tokens_per_minute)) {
+      const decision = await this.limits
+        .take(`provider:${c.provider}`, limits.requests_per_minute ?? [], limits.tokens_per_minute ?? [])
+        .catch(() => null);
+      if (decision && !decision.allowed) return { skip: `it is over its rate limit (${decision.window.label} ${decision.kind})`, retryAfterMs: decision.resetMs };
+    }
+    return { skip: null, probe: admission === 'probe' };
+  }
+
+  private fileExists(file: string): boolean {
+    const now = Date.now();
+    const known = this.fileChecks.get(file);
+    if (known && now - known.at < 2000) return known.exists;
+    const exists = existsSync(file);
+    this.fileChecks.set(file, { exists, at: now });
+    return exists;
+  }
+
+  private continuation(c: RouteCandidate): 'prefill' | 'instruct' {
+    const provider = this.providers.get(c.provider);
+    // A local model continues a trailing assistant message exactly: its chat template is applied by us.
+    if (!provider || provider.type === 'llama-cpp') return 'prefill';
+    return providerTraits(provider).continuation;
+  }
+
+  private succeeded(c: RouteCandidate, usage: Usage, probe: boolean): void {
+    if (probe || this.breakers.view(c.provider).state !== 'closed') void this.breakers.success(c.provider);
+    const tokens = this.providers.get(c.provider)?.rate_limit?.tokens_per_minute;
+    if (tokens) this.limits.addTokens(`provider:${c.provider}`, tokens, usage.total_tokens).catch(() => undefined);
+  }
+
+  private failed(c: RouteCandidate, error: ProviderError): void {
+    const pause = error.details.status === 429 ? (error.details.retryAfterMs ?? 0) : 0;
+    void this.breakers.failure(c.provider, pause);
+  }
+}
