@@ -33,7 +33,7 @@ const project = (dir) => ({
 export default {
   rootDir: '.',
   projects: [
-    'libs/contracts', 'libs/config', 'libs/db', 'libs/queue', 'libs/providers', 'libs/agents', 'libs/runs', 'libs/testing',
+    'libs/contracts', 'libs/config', 'libs/db', 'libs/auth', 'libs/queue', 'libs/providers', 'libs/agents', 'libs/runs', 'libs/testing',
     'apps/gateway', 'apps/api', 'apps/worker', 'apps/cli',
   ].map(project).concat({ ...project('e2e'), testMatch: ['<rootDir>/**/*.spec.ts'] }),
   testTimeout: 30000,

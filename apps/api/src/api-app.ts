@@ -1,6 +1,7 @@
 import { type AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { logDestination } from '@switchboard/config';
 import { type SwitchboardConfig } from '@switchboard/contracts';
 import { pino, type Logger } from 'pino';
 import { type ApiDeps } from './api-deps.js';
@@ -12,11 +13,13 @@ import { setupOpenApi } from './openapi/openapi.setup.js';
 
 /** The app's logger when the caller brings none. Redaction is a second line of defence: nothing logs headers. */
 export function createApiLogger(config: SwitchboardConfig): Logger {
-  return pino({
+  const options = {
     level: config.log_level,
     base: { app: 'api' },
     redact: { paths: ['authorization', '*.authorization', '*.headers.authorization', 'key', '*.key'], censor: '[redacted]' },
-  });
+  };
+  const destination = logDestination();
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /**
@@ -35,7 +38,7 @@ export async function createApiApp(deps: ApiDeps): Promise<NestFastifyApplicatio
     logger: false,
   });
   installHttpHooks(adapter.getInstance(), { logger, metrics });
-  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.register({ config, db, redis, logger, metrics, models: deps.configPath ? { configPath: deps.configPath } : {} }), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.register({ config, db, redis, logger, metrics, models: deps.configPath ? { configPath: deps.configPath } : {}, authenticator: deps.authenticator }), adapter, {
     logger: new NestPinoLogger(logger),
     // Throw instead of exiting the process: the caller may be a test or the all-in-one start.
     abortOnError: false,

@@ -1,4 +1,5 @@
 import { type SwitchboardConfig } from '@switchboard/contracts';
+import { type Authenticator } from '@switchboard/auth';
 import { type Database } from '@switchboard/db';
 import { type Logger } from 'pino';
 
@@ -21,4 +22,6 @@ export interface ApiDeps {
   logger?: Logger;
   /** The config file `POST /api/models/:name/select` edits; default SWITCHBOARD_CONFIG or config/switchboard.yaml. */
   configPath?: string;
+  /** Shared with a gateway in the same process (one key cache); default: the app makes its own. */
+  authenticator?: Authenticator;
 }

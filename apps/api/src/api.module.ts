@@ -1,5 +1,6 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { Authenticator } from '@switchboard/auth';
 import { type SwitchboardConfig } from '@switchboard/contracts';
 import { type Database } from '@switchboard/db';
 import { type Logger } from 'pino';
@@ -9,6 +10,7 @@ import {
   API_CONFIG,
   API_KEYS_REPOSITORY,
   BENCHMARKS_REPOSITORY,
+  AUTHENTICATOR,
   CONVERSATIONS_REPOSITORY,
   DATABASE,
   LOGGER,
@@ -22,9 +24,8 @@ import { AgentsController } from './agents/agents.controller.js';
 import { AgentsService } from './agents/agents.service.js';
 import { ApiKeysController } from './api-keys/api-keys.controller.js';
 import { ApiKeysService } from './api-keys/api-keys.service.js';
-import { ApiKeyLookup } from './auth/api-key-lookup.js';
 import { AuthGuard } from './auth/auth.guard.js';
-import { AuthService } from './auth/auth.service.js';
+import { AuthService, type AuthenticatorHandle } from './auth/auth.service.js';
 import { ApiExceptionFilter } from './common/api-exception.filter.js';
 import { ConversationsController } from './conversations/conversations.controller.js';
 import { ConversationsService } from './conversations/conversations.service.js';
@@ -53,6 +54,7 @@ export interface ApiModuleDeps {
   logger: Logger;
   metrics: MetricsService;
   models?: ModelsOptions;
+  authenticator: Authenticator | undefined;
 }
 
 /** The whole REST app in one module: it is small, and one list of its parts reads better than a module tree. */
@@ -78,7 +80,6 @@ export class ApiModule {
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
         AuthService,
-        ApiKeyLookup,
         AgentsService,
         ConversationsService,
         MessagesService,
@@ -109,6 +110,22 @@ function externalProviders(deps: ApiModuleDeps): Provider[] {
     { provide: LOGGER, useValue: deps.logger },
     { provide: MetricsService, useValue: deps.metrics },
     { provide: MODELS_OPTIONS, useValue: deps.models ?? {} },
+    {
+      provide: AUTHENTICATOR,
+      useFactory: (): AuthenticatorHandle =>
+        deps.authenticator
+          ? { authenticator: deps.authenticator, owned: false }
+          : {
+              authenticator: new Authenticator({
+                keys: deps.db.apiKeys,
+                adminKey: deps.config.auth.admin_key,
+                sharedKey: deps.config.auth.api_key,
+                ttlMs: deps.config.auth.cache_ttl_ms,
+                logger: deps.logger,
+              }),
+              owned: true,
+            },
+    },
     ...(deps.redis ? [{ provide: REDIS, useValue: deps.redis }] : []),
     repository(AGENTS_REPOSITORY, (db) => db.agents),
     repository(CONVERSATIONS_REPOSITORY, (db) => db.conversations),

@@ -7,6 +7,7 @@ export const DATABASE = Symbol('DATABASE');
 export const REDIS = Symbol('REDIS');
 export const LOGGER = Symbol('LOGGER');
 export const API_METRICS = Symbol('API_METRICS');
+export const AUTHENTICATOR = Symbol('AUTHENTICATOR');
 
 export const AGENTS_REPOSITORY = Symbol('AGENTS_REPOSITORY');
 export const CONVERSATIONS_REPOSITORY = Symbol('CONVERSATIONS_REPOSITORY');

@@ -71,7 +71,7 @@ describe('api: agents', () => {
   it('answers 409 for a name that is taken, on create and on rename', async () => {
     const dup = await api.request<ApiErrorBody>('POST', '/api/agents', { key: ADMIN_KEY, body: { name: 'assistant' } });
     expect(dup.status).toBe(409);
-    expect(dup.body.error).toEqual({ type: 'conflict_error', message: 'An agent named "assistant" already exists' });
+    expect(dup.body.error).toEqual({ type: 'conflict_error', message: 'An agent named "assistant" already exists', param: null, code: null });
 
     const other = await api.request<AgentDto>('POST', '/api/agents', { key: ADMIN_KEY, body: { name: 'other' } });
     const rename = await api.request<ApiErrorBody>('PATCH', `/api/agents/${other.body.id}`, { key: ADMIN_KEY, body: { name: 'researcher' } });
@@ -101,7 +101,7 @@ describe('api: agents', () => {
   it('answers 404 for unknown and malformed ids', async () => {
     const unknown = await api.request<ApiErrorBody>('GET', `/api/agents/${UNKNOWN_ID}`, { key: SHARED_KEY });
     expect(unknown.status).toBe(404);
-    expect(unknown.body.error).toEqual({ type: 'not_found_error', message: `Agent ${UNKNOWN_ID} not found` });
+    expect(unknown.body.error).toEqual({ type: 'not_found_error', message: `Agent ${UNKNOWN_ID} not found`, param: null, code: null });
     expect((await api.request('GET', '/api/agents/not-an-id', { key: SHARED_KEY })).status).toBe(404);
     expect((await api.request('PATCH', `/api/agents/${UNKNOWN_ID}`, { key: ADMIN_KEY, body: { description: 'x' } })).status).toBe(404);
   });

@@ -14,7 +14,7 @@ describe('api: keys', () => {
   const create = (body: unknown, key = ADMIN_KEY) => api.request<CreatedApiKeyDto>('POST', '/api/keys', { key, body });
 
   beforeAll(async () => {
-    api = await startTestApi(testConfig({ auth: { admin_key: ADMIN_KEY, api_key: SHARED_KEY } }));
+    api = await startTestApi(testConfig({ auth: { admin_key: ADMIN_KEY, api_key: SHARED_KEY, cache_ttl_ms: 250 } }));
   }, 120_000);
   afterAll(async () => {
     await api?.close();
@@ -59,7 +59,7 @@ describe('api: keys', () => {
     const created = await create({ name: 'usage' });
     expect(created.body.last_used_at).toBeNull();
     await api.request('GET', '/api/agents', { key: created.body.key });
-    // Written off the request path: poll (up to 10 s, for a busy machine).
+    // Written off the request path, in one batch per auth.cache_ttl_ms: poll (up to 10 s, for a busy machine).
     let lastUsed: Date | null = null;
     for (let i = 0; i < 500 && !lastUsed; i++) {
       lastUsed = (await api.db.apiKeys.get(created.body.id))?.lastUsedAt ?? null;
@@ -113,6 +113,7 @@ describe('api: keys', () => {
     });
     expect(bad.status).toBe(400);
     expect(bad.body.error.details?.map((d) => d.path)).toEqual(expect.arrayContaining(['name', 'role']));
+    expect(['name', 'role']).toContain(bad.body.error.param);
     const noPeriod = await api.request<ApiErrorBody>('POST', '/api/keys', { key: ADMIN_KEY, body: { name: 'b', budget_tokens: 1000 } });
     expect(noPeriod.status).toBe(400);
     expect(noPeriod.body.error.details).toEqual([{ path: 'budget_period', message: 'a budget needs budget_period' }]);

@@ -72,7 +72,9 @@ describe('api: http behaviour', () => {
       const res = await broken.request<ApiErrorBody>('GET', '/api/agents', { key: ADMIN_KEY });
       expect(res.status).toBe(503);
       expect(res.headers.get('retry-after')).toBe('5');
-      expect(res.body).toEqual({ error: { message: 'The database is not reachable right now; try again shortly.', type: 'service_unavailable_error' } });
+      expect(res.body).toEqual({
+        error: { message: 'The database is not reachable right now; try again shortly.', type: 'service_unavailable_error', param: null, code: 'database_unavailable' },
+      });
     } finally {
       await broken.close();
     }
@@ -93,7 +95,7 @@ describe('api: http behaviour', () => {
     try {
       const res = await api500.request<ApiErrorBody>('GET', '/api/agents', { key: ADMIN_KEY });
       expect(res.status).toBe(500);
-      expect(res.body).toEqual({ error: { message: 'Internal server error', type: 'server_error' } });
+      expect(res.body).toEqual({ error: { message: 'Internal server error', type: 'server_error', param: null, code: null } });
     } finally {
       await api500.close();
       await db.close();
@@ -105,7 +107,8 @@ describe('api: http behaviour', () => {
     expect(res.status).toBe(400);
     expect(res.body.error.type).toBe('invalid_request_error');
     expect(res.body.error.message).toMatch(/not valid JSON/);
-    expect(Object.keys(res.body.error)).toEqual(['message', 'type']);
+    // OpenAI's shape, as on /v1.
+    expect(Object.keys(res.body.error)).toEqual(['message', 'type', 'param', 'code']);
   });
 
   it('an empty JSON body or a body that is not a JSON object is a 400 in the error shape', async () => {

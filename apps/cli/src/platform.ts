@@ -1,4 +1,5 @@
 import { startApi } from '@switchboard/api';
+import { Authenticator } from '@switchboard/auth';
 import { createLogger, loadConfig } from '@switchboard/config';
 import type { SwitchboardConfig } from '@switchboard/contracts';
 import { type Database, openDatabase } from '@switchboard/db';
@@ -29,7 +30,15 @@ export async function startPlatform(apps: readonly AppName[], config: Switchboar
   // Embedded PGlite runs in a thread of its own: its SQL then neither competes with the streams for this
   // thread nor stalls them (a batch of run records took ~30 ms of event loop; npm run bench, all-in-one p99).
   const db = await openDatabase(config.database.url, { dataDir: config.data_dir, pgliteThread: true });
-  const closers: (() => Promise<void>)[] = [];
+  // One key cache for the apps of this process: a key created or revoked through the api applies to /v1 at once.
+  const authenticator = new Authenticator({
+    keys: db.apiKeys,
+    adminKey: config.auth.admin_key,
+    sharedKey: config.auth.api_key,
+    ttlMs: config.auth.cache_ttl_ms,
+    logger,
+  });
+  const closers: (() => Promise<void>)[] = [() => authenticator.close()];
   const urls: RunningPlatform['urls'] = {};
   try {
     // The gateway and the worker must agree on the model ids: both serve the same local models.
@@ -37,7 +46,7 @@ export async function startPlatform(apps: readonly AppName[], config: Switchboar
     if (apps.includes('api')) {
       const redis = createRedis(config.redis.url, 'api');
       await connectRedis(redis, config.redis.url);
-      const api = await startApi({ config, db, redis, logger: logger.child({ app: 'api' }) });
+      const api = await startApi({ config, db, redis, authenticator, logger: logger.child({ app: 'api' }) });
       urls.api = api.url;
       closers.push(async () => {
         await api.close();
@@ -50,7 +59,7 @@ export async function startPlatform(apps: readonly AppName[], config: Switchboar
       closers.push(() => worker.close());
     }
     if (apps.includes('gateway')) {
-      const gateway = await startGateway({ config: served, apiKeys: db.apiKeys, agents: db.agents, logger: logger.child({ app: 'gateway' }) });
+      const gateway = await startGateway({ config: served, apiKeys: db.apiKeys, agents: db.agents, authenticator, logger: logger.child({ app: 'gateway' }) });
       urls.gateway = gateway.url;
       closers.push(() => gateway.close());
     }

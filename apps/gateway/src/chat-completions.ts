@@ -3,7 +3,7 @@ import { newId } from '@switchboard/db';
 import { CLIENT_DISCONNECTED, type FollowSubscription, publishCancel } from '@switchboard/queue';
 import { type CachedAnswer, formatResetDuration, type RateDecision, resolveTarget, type RunTarget } from '@switchboard/runs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Principal } from './api-key-auth.js';
+import type { Principal } from '@switchboard/auth';
 import { ChunkRenderer, CompletionAccumulator } from './chunk-renderer.js';
 import type { GatewayContext } from './gateway-context.js';
 import { InlineOpenError } from './inline-runs.js';

@@ -3,7 +3,7 @@ import type { Redis, RedisKeys, RunEventHub, RunQueue } from '@switchboard/queue
 import type { ModelRouter, ResponseCache } from '@switchboard/runs';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
-import type { Principal } from './api-key-auth.js';
+import type { Principal } from '@switchboard/auth';
 import type { GatewayMetrics } from './gateway-metrics.js';
 import type { InlineRuns } from './inline-runs.js';
 import type { SendError } from './responses.js';

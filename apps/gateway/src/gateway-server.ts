@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { ModelRouter, ProviderRegistry, ResponseCache } from '@switchboard/runs';
-import { ApiKeyAuth, type Principal } from './api-key-auth.js';
+import { AuthError, Authenticator, type Principal } from '@switchboard/auth';
 import { chatCompletionsHandler } from './chat-completions.js';
 import type { GatewayContext } from './gateway-context.js';
 import { GatewayMetrics } from './gateway-metrics.js';
@@ -21,6 +21,8 @@ export interface GatewayOptions {
   apiKeys: ApiKeysRepository | null;
   /** Agents made or edited through the admin API, listed and accepted beside the config's; null: config only. */
   agents?: AgentsRepository | null;
+  /** Shared with the api in one process (one cache, revocations seen at once); default: one of its own. */
+  authenticator?: Authenticator;
   logger: Logger;
   /** Listen here instead of config.server (tests use port 0). */
   port?: number;
@@ -93,7 +95,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   await agentDirectory.start((agents) => {
     catalog = new ModelCatalog({ ...config, agents: [...agents] });
   });
-  const auth = new ApiKeyAuth(options.apiKeys, config.auth.admin_key, config.auth.api_key);
+  const auth =
+    options.authenticator ??
+    new Authenticator({
+      keys: options.apiKeys,
+      adminKey: config.auth.admin_key,
+      sharedKey: config.auth.api_key,
+      ttlMs: config.auth.cache_ttl_ms,
+      logger,
+    });
   const metrics = new GatewayMetrics();
   const relay = new SseRelay(hub, metrics, logger, config.server.heartbeat_ms);
   let draining = false;
@@ -103,17 +113,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
 
   const authenticate = async (req: IncomingMessage): Promise<Principal> => {
-    let principal: Principal | null;
+    let principal: Principal;
     try {
       principal = await auth.authenticate(req.headers.authorization);
     } catch (error) {
+      if (error instanceof AuthError) throw new OpenAIError(error.status, error.message, error.type, error.code);
       logger.error({ err: error }, 'API key lookup failed');
       throw OpenAIError.unavailable('The key store is unavailable; try again shortly.');
-    }
-    if (!principal) {
-      throw OpenAIError.unauthorized(
-        req.headers.authorization ? 'Incorrect API key provided.' : 'You did not provide an API key. Send it as `Authorization: Bearer <key>`.',
-      );
     }
     return principal;
   };

@@ -1,29 +1,8 @@
-import type { ApiKeyRow } from '@switchboard/db';
-
-/** A key's token and cost budget for its period, as read when the key was looked up. */
-export interface KeyBudget {
-  tokens: number | null;
-  cost: number | null;
-  period: 'day' | 'month' | null;
-  spentTokens: number;
-  spentCost: number;
-}
-
-export function keyBudgetOf(row: ApiKeyRow): KeyBudget | null {
-  if (row.budgetTokens === null && row.budgetCost === null) return null;
-  return { tokens: row.budgetTokens, cost: row.budgetCost, period: row.budgetPeriod, spentTokens: row.spentTokens, spentCost: row.spentCost };
-}
-
-/** When the key's current period ends (UTC, like the spend counters in libs/db); null for a lifetime budget. */
-export function periodEnd(period: 'day' | 'month' | null, now: Date): Date | null {
-  if (period === 'day') return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1));
-  if (period === 'month') return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
-  return null;
-}
+import { type KeyBudget, periodEnd } from '@switchboard/auth';
 
 /**
  * Why a key may not start another run, or null. Spend is read from the cached key row, so a key can go past
- * its budget by what its runs spend within one cache period (1 s for keys with a budget, see ApiKeyAuth)
+ * its budget by what its runs spend within one cache period (1 s for keys with a budget, see Authenticator in libs/auth)
  * before it is refused. Runs already going (background ones too) are not stopped by a key budget: their own
  * agent budgets bound them.
  */

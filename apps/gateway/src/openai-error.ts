@@ -24,9 +24,6 @@ export class OpenAIError extends Error {
   static invalidRequest(message: string, param: string | null = null, code: string | null = null): OpenAIError {
     return new OpenAIError(400, message, 'invalid_request_error', code, param);
   }
-  static unauthorized(message: string): OpenAIError {
-    return new OpenAIError(401, message, 'invalid_request_error', 'invalid_api_key');
-  }
   static notFound(message: string, code: string): OpenAIError {
     return new OpenAIError(404, message, 'invalid_request_error', code);
   }

@@ -7,6 +7,7 @@ import { applyEnvOverrides } from './env-overrides.js';
 import { reportIssues } from './format-issues.js';
 import { interpolateDocument } from './interpolate.js';
 import { LoadContext } from './load-context.js';
+import { applyPresetUrls } from './preset-urls.js';
 import { showValue } from './problem-text.js';
 
 export interface LoadConfigOptions {
@@ -47,6 +48,7 @@ export function loadConfig(options: LoadConfigOptions = {}): SwitchboardConfig {
     reportIssues(parsed.error.issues, ctx);
     throw new ConfigError(source, ctx.problems);
   }
+  applyPresetUrls(parsed.data, ctx);
   crossValidate(parsed.data, ctx);
   if (ctx.problems.length > 0) throw new ConfigError(source, ctx.problems);
   return resolvePaths(parsed.data, findProjectRoot(cwd));

@@ -57,7 +57,7 @@ describe('env overrides: env > file > defaults', () => {
     expect(config.log_level).toBe('debug');
     expect(config.data_dir).toBe('/var/lib/switchboard');
     // A numeric-looking key stays text: the key takes a string.
-    expect(config.auth).toEqual({ admin_key: 'admin-1', api_key: '12345' });
+    expect(config.auth).toEqual({ admin_key: 'admin-1', api_key: '12345', cache_ttl_ms: 10000 });
   });
 
   it('sets any scalar key through SWITCHBOARD__SECTION__KEY, typed as a YAML scalar', () => {

@@ -28,7 +28,7 @@ describe('the shipped config', () => {
     expect(config.data_dir).toBe(path.join(repoRoot, '.data'));
     expect(config.auto_pick.priority).toEqual(['local', 'openrouter']);
     expect(config.agents[0]).toMatchObject({ name: 'assistant', model: 'auto', on_budget_exceeded: 'background' });
-    expect(config.auth).toEqual({});
+    expect(config.auth).toEqual({ cache_ttl_ms: 10000 });
   });
 
   it('turns OpenRouter on from the environment as a real boolean, with its key', () => {

@@ -26,7 +26,7 @@ describe('redactConfig', () => {
     const redacted = redactConfig(config);
     const text = JSON.stringify(redacted);
     for (const secret of secrets) expect(text).not.toContain(secret);
-    expect(redacted.auth).toEqual({ admin_key: '***', api_key: '***' });
+    expect(redacted.auth).toEqual({ admin_key: '***', api_key: '***', cache_ttl_ms: 10000 });
     expect(redacted.database.url).toBe('postgresql://app:***@db:5432/sb');
     expect(redacted.redis.url).toBe('redis://default:***@cache:6379/0');
     expect(redacted.providers[1]).toMatchObject({

@@ -256,6 +256,9 @@ export const authConfigSchema = z.strictObject({
   /** One shared client key for simple set-ups (env SWITCHBOARD_API_KEY). Unset and no keys in the
    *  database: /v1 is open, which suits a single-user laptop install and is logged loudly at start. */
   api_key: optionalSecret,
+  /** How long a looked-up key, and whether the install is open, is trusted before the database is asked again:
+   *  a key revoked in another process stops working (and its sockets close) within this time. */
+  cache_ttl_ms: z.number().int().min(100).max(600_000).default(10_000),
 });
 
 export const switchboardConfigSchema = z.strictObject({
@@ -270,7 +273,7 @@ export const switchboardConfigSchema = z.strictObject({
    *  folder holding config/switchboard.yaml) and returns it absolute, as it does for model files. */
   data_dir: z.string().default('.data'),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  auth: authConfigSchema.default({ admin_key: undefined, api_key: undefined }),
+  auth: authConfigSchema.default(authConfigSchema.parse({})),
   providers: z.array(providerConfigSchema).default([]),
   auto_pick: autoPickConfigSchema.default(autoPickConfigSchema.parse({})),
   circuit_breaker: circuitBreakerConfigSchema.default(circuitBreakerConfigSchema.parse({})),

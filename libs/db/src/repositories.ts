@@ -51,6 +51,8 @@ export interface ApiKeysRepository {
    * the first spend after the period ended (UTC day or month) restarts the counters. A missing key is ignored.
    */
   addSpend(id: string, tokens: number, cost: number): Promise<void>;
+  /** Sets `lastUsedAt` of these keys in one statement (the authenticator's batched last-used times). */
+  touch(ids: readonly string[], at: Date): Promise<void>;
   delete(id: string): Promise<boolean>;
   count(): Promise<number>;
 }

@@ -6,6 +6,7 @@ export { collectStream } from './stream.helpers.js';
 export * from './gguf/index.js';
 export { startFakeDockerModelRunner, startFakeOllama, type FakeLocalModel, type FakeLocalServer } from './fake-local-servers/fake-local-servers.js';
 export { startFakeModelHub, type FakeModelHub } from './fake-local-servers/fake-model-hub.js';
+export { startForwardProxy, type ForwardProxy, type ForwardProxyOptions, type ProxiedRequest } from './forward-proxy.server.js';
 export { createGate, type Gate } from './gate.js';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 export { waitFor } from './wait.helpers.js';

@@ -10,14 +10,14 @@ import {
 import { type ApiKeysRepository } from '@switchboard/db';
 import { API_KEYS_REPOSITORY } from '../api.tokens.js';
 import { ApiError } from '../common/api-error.js';
-import { ApiKeyLookup } from '../auth/api-key-lookup.js';
+import { AuthService } from '../auth/auth.service.js';
 import { toApiKeyDto } from './api-key.mapper.js';
 
 @Injectable()
 export class ApiKeysService {
   constructor(
     @Inject(API_KEYS_REPOSITORY) private readonly keys: ApiKeysRepository,
-    private readonly lookup: ApiKeyLookup,
+    private readonly auth: AuthService,
   ) {}
 
   /** The only response that ever carries the secret. */
@@ -34,7 +34,7 @@ export class ApiKeysService {
       budgetCost: request.budget_cost ?? null,
       budgetPeriod: request.budget_period ?? null,
     });
-    this.lookup.invalidate(hash);
+    this.auth.invalidate(hash);
     return { ...toApiKeyDto(row), key: secret };
   }
 
@@ -49,7 +49,7 @@ export class ApiKeysService {
     if (!existing) throw ApiError.notFound('API key', id);
     const row = existing.revokedAt ? existing : await this.keys.update(id, { revokedAt: new Date() });
     if (!row) throw ApiError.notFound('API key', id);
-    this.lookup.invalidate(row.hash);
+    this.auth.invalidate(row.hash);
     return toApiKeyDto(row);
   }
 }

@@ -8,7 +8,7 @@ export const ADMIN_ONLY = 'switchboard:admin-only';
 /** No key needed (health and metrics endpoints). */
 export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(PUBLIC_ROUTE, true);
 
-/** Needs an admin key: 401 without a valid key, 403 with a user key. */
+/** Needs an admin key: 401 without a valid key (and on an open install), 403 with a user key. */
 export const AdminOnly = (): MethodDecorator & ClassDecorator => SetMetadata(ADMIN_ONLY, true);
 
 /** The caller, as the auth guard established it. */

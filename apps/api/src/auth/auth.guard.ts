@@ -1,7 +1,6 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { type FastifyRequest } from 'fastify';
-import { ApiError } from '../common/api-error.js';
 import { ADMIN_ONLY, PUBLIC_ROUTE } from './auth.decorators.js';
 import { AuthService } from './auth.service.js';
 
@@ -19,9 +18,7 @@ export class AuthGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const principal = await this.auth.authenticate(request.headers.authorization);
     request.principal = principal;
-    if (this.reflector.getAllAndOverride<boolean>(ADMIN_ONLY, targets) && principal.role !== 'admin') {
-      throw ApiError.forbidden('This route needs an admin key');
-    }
+    if (this.reflector.getAllAndOverride<boolean>(ADMIN_ONLY, targets)) this.auth.requireAdmin(principal);
     return true;
   }
 }

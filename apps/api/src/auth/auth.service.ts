@@ -1,60 +1,49 @@
-import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { hashApiKey, type SwitchboardConfig } from '@switchboard/contracts';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Authenticator } from '@switchboard/auth';
 import { type Logger } from 'pino';
-import { API_CONFIG, LOGGER } from '../api.tokens.js';
-import { ApiError } from '../common/api-error.js';
-import { ApiKeyLookup } from './api-key-lookup.js';
+import { AUTHENTICATOR, LOGGER } from '../api.tokens.js';
 import { type Principal } from './principal.js';
-import { secretsEqual } from '@switchboard/contracts';
 
-const ANONYMOUS: Principal = { kind: 'anonymous', role: 'admin', keyId: null };
+/** How the app holds the one Authenticator (libs/auth): its own, or the one the all-in-one start shares. */
+export interface AuthenticatorHandle {
+  authenticator: Authenticator;
+  /** Whether this app made it, and so writes its pending last-used times at shutdown. */
+  owned: boolean;
+}
 
-/**
- * Turns an `Authorization` header into a Principal. The config admin key is admin; config.auth.api_key is a
- * user; database keys carry their own role. An install with no key anywhere is open: requests without a key
- * act as one anonymous owner with every right (a single-user laptop has nobody else to keep out).
- */
+/** The API's side of libs/auth's Authenticator: the same rules as /v1 and socket.io (see Authenticator). */
 @Injectable()
-export class AuthService implements OnApplicationBootstrap {
+export class AuthService implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
-    @Inject(API_CONFIG) private readonly config: SwitchboardConfig,
-    private readonly lookup: ApiKeyLookup,
+    @Inject(AUTHENTICATOR) private readonly handle: AuthenticatorHandle,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    if (await this.isOpen()) {
+    if (await this.handle.authenticator.isOpen()) {
       this.logger.warn(
         'AUTHENTICATION IS OFF: no admin key, no api key and no API keys exist, so anyone who can reach this ' +
-          'port has full access. Set SWITCHBOARD_ADMIN_KEY (or auth.admin_key) for anything but a private laptop.',
+          'port can use it (admin routes stay closed). Set SWITCHBOARD_ADMIN_KEY (or auth.admin_key) for anything but a private laptop.',
       );
     }
   }
 
-  async authenticate(authorization: string | undefined): Promise<Principal> {
-    const secret = bearerToken(authorization);
-    if (secret === undefined) {
-      if (await this.isOpen()) return ANONYMOUS;
-      throw ApiError.unauthorized('Missing API key: send it as "Authorization: Bearer <key>"');
-    }
-    const { admin_key: adminKey, api_key: sharedKey } = this.config.auth;
-    if (adminKey !== undefined && secretsEqual(secret, adminKey)) return { kind: 'admin-key', role: 'admin', keyId: null };
-    if (sharedKey !== undefined && secretsEqual(secret, sharedKey)) return { kind: 'shared-key', role: 'user', keyId: null };
-    const row = await this.lookup.findByHash(hashApiKey(secret));
-    if (!row || row.revokedAt) throw ApiError.unauthorized('Invalid or revoked API key');
-    return { kind: 'api-key', role: row.role, keyId: row.id };
+  async onApplicationShutdown(): Promise<void> {
+    if (this.handle.owned) await this.handle.authenticator.close();
   }
 
-  private async isOpen(): Promise<boolean> {
-    const { admin_key: adminKey, api_key: sharedKey } = this.config.auth;
-    return adminKey === undefined && sharedKey === undefined && !(await this.lookup.anyKeys());
+  /** The caller, or an AuthError (401) saying what is wrong with the key. */
+  authenticate(authorization: string | undefined): Promise<Principal> {
+    return this.handle.authenticator.authenticate(authorization);
   }
-}
 
-/** The key of `Bearer <key>`; undefined without a header; a 401 for any other scheme or an empty key. */
-function bearerToken(authorization: string | undefined): string | undefined {
-  if (authorization === undefined) return undefined;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-  if (!match?.[1]) throw ApiError.unauthorized('Malformed Authorization header: expected "Bearer <key>"');
-  return match[1];
+  /** Throws an AuthError unless the caller is an admin. */
+  requireAdmin(principal: Principal): void {
+    this.handle.authenticator.requireAdmin(principal);
+  }
+
+  /** After this process created or revoked a key, so the change applies here at once. */
+  invalidate(hash: string): void {
+    this.handle.authenticator.invalidate(hash);
+  }
 }

@@ -1,20 +1,10 @@
-import { type ApiKeyRole } from '@switchboard/db';
+import { type Principal } from '@switchboard/auth';
 
-/** Who is calling, as the auth guard established it. */
-export interface Principal {
-  /**
-   * `admin-key`: config.auth.admin_key. `api-key`: a key from the database. `shared-key`: config.auth.api_key.
-   * `anonymous`: no key on an install that has none configured (single-user laptop).
-   */
-  kind: 'admin-key' | 'api-key' | 'shared-key' | 'anonymous';
-  role: ApiKeyRole;
-  /** The database key's id; null for the keys from config and for the anonymous owner. */
-  keyId: string | null;
-}
+export type { Principal };
 
 /**
  * The owner filter for repositories: admins see every owner's rows (`undefined`), everyone else only rows
- * owned by their key (the keys from config own the rows without a key id).
+ * owned by their key (the keys from config and the anonymous caller own the rows without a key id).
  */
 export function ownerScope(principal: Principal): string | null | undefined {
   return principal.role === 'admin' ? undefined : principal.keyId;

@@ -1,6 +1,6 @@
 import { type ApiErrorDetail, type ApiErrorType } from '@switchboard/contracts';
 
-/** An error the exception filter turns into `{ error: { message, type, details } }` with its status. */
+/** An error the exception filter turns into `{ error: { message, type, param, code, details? } }` with its status. */
 export class ApiError extends Error {
   override readonly name = 'ApiError';
 
@@ -9,18 +9,19 @@ export class ApiError extends Error {
     readonly type: ApiErrorType,
     message: string,
     readonly details?: ApiErrorDetail[],
+    readonly code: string | null = null,
   ) {
     super(message);
   }
 
+  /** OpenAI's `param`: the first offending field of a 400, if it names one. */
+  get param(): string | null {
+    if (this.status !== 400) return null;
+    return this.details?.find((d) => d.path !== '')?.path ?? null;
+  }
+
   static badRequest(message: string, details?: ApiErrorDetail[]): ApiError {
     return new ApiError(400, 'invalid_request_error', message, details);
-  }
-  static unauthorized(message: string): ApiError {
-    return new ApiError(401, 'authentication_error', message);
-  }
-  static forbidden(message: string): ApiError {
-    return new ApiError(403, 'permission_error', message);
   }
   static notFound(what: string, id: string): ApiError {
     return new ApiError(404, 'not_found_error', `${what} ${id} not found`);

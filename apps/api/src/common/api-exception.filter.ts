@@ -1,4 +1,5 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject } from '@nestjs/common';
+import { AuthError } from '@switchboard/auth';
 import { type ApiErrorBody } from '@switchboard/contracts';
 import { type FastifyReply, type FastifyRequest } from 'fastify';
 import { type Logger } from 'pino';
@@ -7,7 +8,7 @@ import { DATABASE, LOGGER } from '../api.tokens.js';
 import { ApiError, errorTypeForStatus, isNamedError } from './api-error.js';
 
 /**
- * The one place errors become responses. Every error leaves as `{ error: { message, type, details? } }`;
+ * The one place errors become responses. Every error leaves as `{ error: { message, type, param, code, details? } }`;
  * only messages we wrote (or Fastify's own 4xx wording) reach the client, never a stack or a driver message.
  */
 @Catch()
@@ -32,13 +33,13 @@ export class ApiExceptionFilter implements ExceptionFilter {
         return this.send(reply, error);
       }
       this.logger.warn({ reqId: request.id }, 'request failed: the database is not reachable');
-      return this.send(reply, new ApiError(503, 'service_unavailable_error', 'The database is not reachable right now; try again shortly.'), 5);
+      return this.send(reply, new ApiError(503, 'service_unavailable_error', 'The database is not reachable right now; try again shortly.', undefined, 'database_unavailable'), 5);
     });
   }
 
   private send(reply: FastifyReply, error: ApiError, retryAfter?: number): void {
     const body: ApiErrorBody = {
-      error: { message: error.message, type: error.type, ...(error.details ? { details: error.details } : {}) },
+      error: { message: error.message, type: error.type, param: error.param, code: error.code, ...(error.details ? { details: error.details } : {}) },
     };
     if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter));
     void reply.status(error.status).header('content-type', 'application/json; charset=utf-8').send(body);
@@ -57,6 +58,7 @@ async function pingWithin(db: Pick<Database, 'ping'>, ms: number): Promise<boole
 
 export function toApiError(exception: unknown): ApiError {
   if (exception instanceof ApiError) return exception;
+  if (exception instanceof AuthError) return new ApiError(exception.status, exception.type, exception.message, undefined, exception.code);
   if (exception instanceof HttpException) {
     // Nest also wraps Fastify's body parser errors (bad JSON, too large) in HttpExceptions.
     const status = exception.getStatus();

@@ -2,6 +2,7 @@ import { type Server as HttpServer } from 'node:http';
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { createAdapter } from '@socket.io/redis-adapter';
+import { AuthError } from '@switchboard/auth';
 import {
   conversationSubscriptionSchema,
   MODELS_ROOM,
@@ -14,9 +15,8 @@ import { type Logger } from 'pino';
 import { type DefaultEventsMap, type ExtendedError, Server, type Socket } from 'socket.io';
 import { z } from 'zod';
 import { API_CONFIG, LOGGER } from '../api.tokens.js';
-import { ApiError } from '../common/api-error.js';
 import { type Principal } from '../auth/principal.js';
-import { NotificationsService } from './notifications.service.js';
+import { type HandshakeCredentials, NotificationsService } from './notifications.service.js';
 
 /** socket.io's path on the api's port, next to /api. */
 export const NOTIFICATIONS_PATH = '/socket.io';
@@ -26,7 +26,12 @@ const SUBSCRIBE_WAIT_MS = 3000;
 
 interface SocketData {
   principal: Principal;
+  /** Checked again while the socket is open, so a revoked key's sockets are closed. */
+  credentials: HandshakeCredentials;
 }
+
+/** How often open sockets' keys are checked again; the Authenticator's cache makes each check a Map lookup. */
+const RECHECK_MAX_MS = 1000;
 type NotificationSocket = Socket<DefaultEventsMap, DefaultEventsMap, DefaultEventsMap, SocketData>;
 
 /** `auth` of the handshake: only `token` is read, and it must be the key itself. */
@@ -46,6 +51,7 @@ const BAD_AUTH_TOKEN = 'auth.token must be the API key, a string without spaces:
 export class NotificationsServer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private io: Server<DefaultEventsMap, DefaultEventsMap, DefaultEventsMap, SocketData> | undefined;
   private readonly redisClients: Redis[] = [];
+  private recheckTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -70,6 +76,10 @@ export class NotificationsServer implements OnApplicationBootstrap, BeforeApplic
     io.use((socket, next) => void this.authenticate(socket, next));
     io.on('connection', (socket) => this.onConnection(socket));
     this.io = io;
+    // A key revoked while its sockets are open: they close once the cache lets the revocation through
+    // (at once when revoked through this instance, within auth.cache_ttl_ms otherwise).
+    this.recheckTimer = setInterval(() => void this.recheckKeys(), Math.min(RECHECK_MAX_MS, this.config.auth.cache_ttl_ms));
+    this.recheckTimer.unref();
     if (!(await subscribed(sub))) {
       this.logger.warn(
         { url: redactRedisUrl(url) },
@@ -80,6 +90,7 @@ export class NotificationsServer implements OnApplicationBootstrap, BeforeApplic
 
   /** Before the HTTP server closes: its close would wait for the open websockets otherwise. */
   beforeApplicationShutdown(): void {
+    clearInterval(this.recheckTimer);
     const io = this.io;
     this.io = undefined;
     if (io) {
@@ -98,10 +109,11 @@ export class NotificationsServer implements OnApplicationBootstrap, BeforeApplic
     const token = auth.data.token;
     const authorization = socket.handshake.headers.authorization;
     try {
-      socket.data.principal = await this.notifications.authenticate({ token, authorization });
+      socket.data.credentials = { token, authorization };
+      socket.data.principal = await this.notifications.authenticate(socket.data.credentials);
       next();
     } catch (error) {
-      if (error instanceof ApiError && error.status === 401) {
+      if (error instanceof AuthError) {
         const missing = token === undefined && authorization === undefined;
         return next(
           connectError(missing ? 'Missing API key: connect with auth: { token: "<key>" } or an "Authorization: Bearer <key>" header' : error.message),
@@ -109,6 +121,21 @@ export class NotificationsServer implements OnApplicationBootstrap, BeforeApplic
       }
       this.logger.error({ err: error }, 'socket.io: could not check an API key');
       next(connectError('Could not check the API key right now; try again', 'server_error'));
+    }
+  }
+
+  /** Disconnects the sockets whose key no longer authenticates (revoked, or the install closed). */
+  private async recheckKeys(): Promise<void> {
+    const sockets = [...(this.io?.of('/').sockets.values() ?? [])];
+    for (const socket of sockets) {
+      try {
+        await this.notifications.authenticate(socket.data.credentials);
+      } catch (error) {
+        // Only a refused key ends a socket; a key store that is down for a moment does not.
+        if (!(error instanceof AuthError)) continue;
+        this.logger.info({ keyId: socket.data.principal.keyId, reason: error.code }, 'socket.io: closing a socket whose key no longer works');
+        socket.disconnect(true);
+      }
     }
   }
 

@@ -15,7 +15,7 @@ export function setupOpenApi(app: NestFastifyApplication): void {
     .setTitle('Switchboard API')
     .setDescription(
       'REST API for people and admins: agents, conversations, messages and API keys. ' +
-        'Authenticate with "Authorization: Bearer <key>". Errors are { error: { message, type, details? } }.',
+        'Authenticate with "Authorization: Bearer <key>". Errors are OpenAI-shaped, as on /v1: { error: { message, type, param, code, details? } }.',
     )
     .setVersion('0.1.0')
     .addBearerAuth()

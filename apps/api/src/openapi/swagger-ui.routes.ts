@@ -21,7 +21,7 @@ export function registerSwaggerUi(fastify: FastifyInstance, docsPath: string, js
   fastify.get(`${docsPath}/:asset`, async (request, reply) => {
     const { asset } = request.params as { asset: string };
     const type = Object.hasOwn(assets, asset) ? assets[asset] : undefined;
-    if (!type) return reply.code(404).send({ error: { message: 'Not found', type: 'not_found_error' } });
+    if (!type) return reply.code(404).send({ error: { message: 'Not found', type: 'not_found_error', param: null, code: null } });
     let body = cache.get(asset);
     if (!body) {
       body = await readFile(path.join(dir, asset));

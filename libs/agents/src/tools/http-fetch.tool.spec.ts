@@ -20,6 +20,22 @@ const PAGE = `<!doctype html><html><head><title>Test &amp; page</title><style>bo
 <script>alert("x")</script></head><body><h1>Hello world</h1><p>First&nbsp;para &lt;b&gt; &#169;</p>
 <!-- a comment --><ul><li>one</li><li>two</li></ul><noscript>enable js</noscript></body></html>`;
 
+const paragraph = (n: number): string =>
+  `<p>Paragraph ${n} of the article: the moon pulls the oceans, and the water piles up on the side facing it and on the far side, ` +
+  'so most coasts see two high tides a day. The sun adds its own, smaller pull.</p>';
+const ARTICLE = `<!doctype html><html><head><title>Tides and the moon</title></head><body>
+<header><nav><a href="/">Home</a> <a href="/login">Sign in</a></nav></header>
+<main><article><h1>Tides and the moon</h1>
+${paragraph(1)}
+<p>When sun and moon line up we get <strong>spring tides</strong>; see <a href="docs/part-2">the second part</a> and
+<a href="https://example.org/tides">an outside source</a>.</p>
+${paragraph(2)}
+<table><tr><th>place</th><th>range</th></tr><tr><td>Bay of Fundy</td><td>16 m</td></tr></table>
+${paragraph(3)}${paragraph(4)}
+</article></main>
+<aside><h3>Subscribe</h3><p>Get our newsletter.</p></aside>
+<footer><p>All rights reserved.</p></footer></body></html>`;
+
 beforeAll(async () => {
   server = createServer((req, res) => {
     requests.push(`${req.method} ${req.url}`);
@@ -27,6 +43,9 @@ beforeAll(async () => {
     switch (url.pathname) {
       case '/html':
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE);
+        return;
+      case '/article':
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(ARTICLE);
         return;
       case '/json':
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"answer": 42}');
@@ -104,14 +123,26 @@ const ctx = (signal = new AbortController().signal) => ({ signal, runId: 'r', de
 describe('http_fetch against a loopback server (allow_private)', () => {
   const tool = createHttpFetchTool(open);
 
-  it('returns status, URL, content type and HTML as readable text', async () => {
+  it('returns status, URL, content type and HTML as Markdown', async () => {
     const answer = await tool.execute({ url: `${base}/html` }, ctx());
     const [head, body] = answer.split('\n\n', 2) as [string, string];
     expect(head).toBe(`HTTP 200 OK\nURL: ${base}/html\nContent-Type: text/html; charset=utf-8`);
-    expect(answer).toContain('Test & page');
-    expect(answer).toContain('Hello world\n\nFirst para <b> ©');
-    expect(answer).toContain('one\n\ntwo');
+    expect(answer).toContain('# Test & page');
+    expect(answer).toMatch(/#+ Hello world\n\nFirst para <b> ©/);
+    expect(answer).toContain('- one\n- two');
     expect(body).not.toMatch(/alert|color: red|a comment|enable js|<h1>|<\/p>/);
+  });
+
+  it('keeps the main content of an article page, its links absolute, tables as tables, without the page chrome', async () => {
+    const answer = await tool.execute({ url: `${base}/article` }, ctx());
+    const body = answer.slice(answer.indexOf('\n\n') + 2);
+    expect(body.startsWith('# Tides and the moon')).toBe(true);
+    expect(body).toContain(`[the second part](${base}/docs/part-2)`);
+    expect(body).toContain('[an outside source](https://example.org/tides)');
+    expect(body).toContain('| place | range |\n| --- | --- |\n| Bay of Fundy | 16 m |');
+    expect(body).toContain('**spring tides**');
+    // Navigation, the sidebar and the footer are not the article.
+    expect(body).not.toMatch(/Subscribe|All rights reserved|Sign in/);
   });
 
   it('returns JSON and plain text as they are', async () => {
@@ -159,7 +190,7 @@ describe('http_fetch against a loopback server (allow_private)', () => {
   });
 
   it('reports 4xx and 5xx as ToolErrors with the start of the error page', async () => {
-    expect(await toolError(tool.execute({ url: `${base}/missing` }, ctx()))).toBe(`HTTP 404 Not Found from ${base}/missing\nNo such page`);
+    expect(await toolError(tool.execute({ url: `${base}/missing` }, ctx()))).toMatch(new RegExp(`^HTTP 404 Not Found from ${base}/missing\\n#+ No such page$`));
     expect(await toolError(tool.execute({ url: `${base}/broken` }, ctx()))).toBe(`HTTP 503 Service Unavailable from ${base}/broken`);
   });
 

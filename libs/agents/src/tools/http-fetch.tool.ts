@@ -6,7 +6,7 @@ import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { type ToolsConfig } from '@switchboard/contracts';
 import { z } from 'zod';
 import { type AgentTool, type ToolContext, ToolError } from '../tool.js';
-import { htmlToText } from './html-to-text.js';
+import { htmlToMarkdown } from './html-to-markdown.js';
 import { type HostLookup, type ResolvedAddress, systemLookup, vetTarget, type VettedTarget } from './ssrf-guard.js';
 import { parseToolArgs } from './tool-args.js';
 
@@ -27,7 +27,8 @@ const ERROR_EXCERPT_BYTES = 1000;
 /**
  * `http_fetch`: reads a web page or a JSON API for the model. Every hop (the URL, then each redirect) passes
  * the SSRF guard before a connection is made, and the connection goes to the very address the guard checked.
- * The answer is text only, capped at `max_bytes`; any failure comes back as a ToolError for the model.
+ * An HTML page comes back as its main content in Markdown (html-to-markdown.ts), other text as it is, read up to
+ * `max_bytes`; any failure comes back as a ToolError for the model.
  */
 export function createHttpFetchTool(config: ToolsConfig['http_fetch'], deps: HttpFetchDeps = {}): AgentTool {
   const lookup = deps.lookup ?? systemLookup;
@@ -39,8 +40,8 @@ export function createHttpFetchTool(config: ToolsConfig['http_fetch'], deps: Htt
       function: {
         name: 'http_fetch',
         description:
-          'Fetch a public web page or API over http(s) and return its status and content as text (HTML reduced to readable ' +
-          `text, JSON as is; at most ${config.max_bytes} bytes). Binary files are not supported; internal network addresses are refused.`,
+          'Fetch a public web page or API over http(s) and return its status and content (a page\'s main content as Markdown ' +
+          `with its links, JSON and text as they are; at most ${config.max_bytes} bytes read). Binary files are not supported; internal network addresses are refused.`,
         parameters: {
           type: 'object',
           properties: {
@@ -156,7 +157,7 @@ async function describe(response: IncomingMessage, url: URL, method: 'GET' | 'HE
   const head = [statusLine, `URL: ${url.href}`, `Content-Type: ${contentType || '(none)'}`];
 
   if (status >= 400) {
-    const excerpt = kind === 'binary' || method === 'HEAD' ? '' : await readExcerpt(response, ctx.signal);
+    const excerpt = kind === 'binary' || method === 'HEAD' ? '' : await readExcerpt(response, url, ctx.signal);
     response.destroy();
     throw new ToolError(`${statusLine} from ${url.href}${excerpt ? `\n${excerpt}` : ''}`);
   }
@@ -176,17 +177,17 @@ async function describe(response: IncomingMessage, url: URL, method: 'GET' | 'HE
     kind = /^\s*<(!doctype html|html)/i.test(bytes.subarray(0, 256).toString('latin1')) ? 'html' : 'text';
   }
   const raw = decode(bytes, contentType);
-  const body = kind === 'html' ? htmlToText(raw) : raw;
+  const body = kind === 'html' ? htmlToMarkdown(raw, url) : raw;
   const note = truncated ? `\n[truncated after ${maxBytes} bytes]` : '';
   return `${head.join('\n')}\n\n${body === '' ? '(empty body)' : body}${note}`;
 }
 
-async function readExcerpt(response: IncomingMessage, signal: AbortSignal): Promise<string> {
+async function readExcerpt(response: IncomingMessage, url: URL, signal: AbortSignal): Promise<string> {
   try {
     const { bytes, truncated } = await readBody(response, ERROR_EXCERPT_BYTES, signal);
     const text = decode(bytes, response.headers['content-type'] ?? '');
     const mime = (response.headers['content-type'] ?? '').toLowerCase();
-    const readable = (mime.includes('html') ? htmlToText(text) : text).trim();
+    const readable = (mime.includes('html') ? htmlToMarkdown(text, url) : text).trim();
     return readable === '' ? '' : `${readable}${truncated ? ' […]' : ''}`;
   } catch (error) {
     if (signal.aborted) throw error;

@@ -1,5 +1,5 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
-import { isIP, isIPv4 } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { ToolError } from '../tool.js';
 
 /**
@@ -47,14 +47,13 @@ export async function vetTarget(url: URL, policy: SsrfPolicy, lookup: HostLookup
   }
   const hostname = bareHost(url.hostname);
   const trusted = policy.allowPrivate || policy.allowedHosts.some((allowed) => bareHost(allowed) === hostname);
-  const literal = isIP(hostname);
-  const addresses: ResolvedAddress[] =
-    literal !== 0 ? [{ address: hostname, family: literal === 6 ? 6 : 4 }] : await resolve(hostname, lookup, signal);
+  const literal = literalFamily(hostname);
+  const addresses: ResolvedAddress[] = literal ? [{ address: hostname, family: literal }] : await resolve(hostname, lookup, signal);
   if (!trusted) {
     for (const { address } of addresses) {
       const reason = blockedAddressReason(address);
       if (reason === undefined) continue;
-      const via = literal !== 0 ? '' : ` resolves to ${address}, which`;
+      const via = literal ? '' : ` resolves to ${address}, which`;
       throw new ToolError(
         `refused to fetch ${url.origin}: ${hostname}${via} is ${reason} address. Internal addresses are off limits ` +
           '(an admin can allow a host with tools.http_fetch.allowed_hosts).',
@@ -86,6 +85,12 @@ async function resolve(hostname: string, lookup: HostLookup, signal: AbortSignal
   }
 }
 
+/** 4 or 6 when the host is a literal address (the URL parser has already normalised IPv4 to dotted form), else undefined. */
+function literalFamily(hostname: string): 4 | 6 | undefined {
+  if (ipaddr.IPv4.isValidFourPartDecimal(hostname)) return 4;
+  return parsedIPv6(hostname) ? 6 : undefined;
+}
+
 /** A host name for comparison: lower case, no IPv6 brackets, no trailing dot of a fully qualified name. */
 function bareHost(host: string): string {
   return host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
@@ -94,104 +99,98 @@ function bareHost(host: string): string {
 /**
  * Why an address must not be fetched ("a loopback", "a private", ...), or undefined for a public one.
  * Everything that is not globally routable unicast is refused, including ranges no one should serve web pages
- * from (documentation, benchmarking, reserved), since refusing them costs nothing.
+ * from (documentation, benchmarking, reserved), since refusing them costs nothing. ipaddr.js parses the
+ * address (every IPv6 spelling, zone ids, embedded IPv4); the ranges and their wording are ours.
  */
 export function blockedAddressReason(address: string): string | undefined {
   const bare = address.replace(/%.*$/, ''); // an IPv6 zone id ("fe80::1%eth0") names an interface, not an address
-  if (isIPv4(bare)) return ipv4Reason(bare.split('.').map(Number));
-  const bytes = parseIPv6(bare);
-  if (!bytes) return 'an unparsable';
-  return ipv6Reason(bytes);
+  if (ipaddr.IPv4.isValidFourPartDecimal(bare)) return ipv4Reason(ipaddr.IPv4.parse(bare));
+  const parsed = parsedIPv6(bare);
+  return parsed ? ipv6Reason(parsed) : 'an unparsable';
 }
+
+/**
+ * ipaddr.js reads any dotted IPv4 tail as IPv4-mapped (`::127.0.0.1` as `::ffff:127.0.0.1`); the tail is
+ * rewritten as its two hex groups first, so every address keeps its own bytes.
+ */
+function parsedIPv6(text: string): ipaddr.IPv6 | undefined {
+  const tail = /(\d+\.\d+\.\d+\.\d+)$/.exec(text)?.[1];
+  let hex = text;
+  if (tail) {
+    if (!ipaddr.IPv4.isValidFourPartDecimal(tail)) return undefined;
+    const [a = 0, b = 0, c = 0, d = 0] = ipaddr.IPv4.parse(tail).octets;
+    hex = `${text.slice(0, -tail.length)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  return ipaddr.IPv6.isValid(hex) ? ipaddr.IPv6.parse(hex) : undefined;
+}
+
+type Ranges<T> = ReadonlyArray<readonly [[T, number], string]>;
+
+const v4 = (cidr: string): [ipaddr.IPv4, number] => ipaddr.IPv4.parseCIDR(cidr);
+const v6 = (cidr: string): [ipaddr.IPv6, number] => ipaddr.IPv6.parseCIDR(cidr);
 
 /** IPv4 ranges that are not public (IANA special-purpose registry), most specific first. */
-const IPV4_BLOCKED: ReadonlyArray<[number[], number, string]> = [
-  [[169, 254, 169, 254], 32, 'the cloud metadata'],
-  [[255, 255, 255, 255], 32, 'the broadcast'],
-  [[0, 0, 0, 0], 8, 'an unspecified ("this network")'],
-  [[10, 0, 0, 0], 8, 'a private'],
-  [[100, 64, 0, 0], 10, 'a shared (carrier-grade NAT)'],
-  [[127, 0, 0, 0], 8, 'a loopback'],
-  [[169, 254, 0, 0], 16, 'a link-local'],
-  [[172, 16, 0, 0], 12, 'a private'],
-  [[192, 0, 0, 0], 24, 'a reserved (IETF protocol assignments)'],
-  [[192, 0, 2, 0], 24, 'a documentation'],
-  [[192, 88, 99, 0], 24, 'a reserved (6to4 relay)'],
-  [[192, 168, 0, 0], 16, 'a private'],
-  [[198, 18, 0, 0], 15, 'a benchmarking'],
-  [[198, 51, 100, 0], 24, 'a documentation'],
-  [[203, 0, 113, 0], 24, 'a documentation'],
-  [[224, 0, 0, 0], 4, 'a multicast'],
-  [[240, 0, 0, 0], 4, 'a reserved'],
+const IPV4_BLOCKED: Ranges<ipaddr.IPv4> = [
+  [v4('169.254.169.254/32'), 'the cloud metadata'],
+  [v4('255.255.255.255/32'), 'the broadcast'],
+  [v4('0.0.0.0/8'), 'an unspecified ("this network")'],
+  [v4('10.0.0.0/8'), 'a private'],
+  [v4('100.64.0.0/10'), 'a shared (carrier-grade NAT)'],
+  [v4('127.0.0.0/8'), 'a loopback'],
+  [v4('169.254.0.0/16'), 'a link-local'],
+  [v4('172.16.0.0/12'), 'a private'],
+  [v4('192.0.0.0/24'), 'a reserved (IETF protocol assignments)'],
+  [v4('192.0.2.0/24'), 'a documentation'],
+  [v4('192.88.99.0/24'), 'a reserved (6to4 relay)'],
+  [v4('192.168.0.0/16'), 'a private'],
+  [v4('198.18.0.0/15'), 'a benchmarking'],
+  [v4('198.51.100.0/24'), 'a documentation'],
+  [v4('203.0.113.0/24'), 'a documentation'],
+  [v4('224.0.0.0/4'), 'a multicast'],
+  [v4('240.0.0.0/4'), 'a reserved'],
 ];
 
-function ipv4Reason(octets: number[]): string | undefined {
-  for (const [prefix, bits, reason] of IPV4_BLOCKED) if (matches(octets, prefix, bits)) return reason;
-  return undefined;
-}
-
-function ipv6Reason(b: number[]): string | undefined {
-  const v4 = (from: number): number[] => b.slice(from, from + 4);
-  if (b.every((x) => x === 0)) return 'an unspecified';
-  if (matches(b, [...zeros(15), 1], 128)) return 'a loopback';
-  // ::ffff:a.b.c.d reaches the IPv4 address a.b.c.d: judge that address.
-  if (matches(b, [...zeros(10), 0xff, 0xff], 96)) return mapped(ipv4Reason(v4(12)));
-  // NAT64 (64:ff9b::/96) also reaches the embedded IPv4 address through the gateway.
-  if (matches(b, [0, 0x64, 0xff, 0x9b, ...zeros(8)], 96)) return mapped(ipv4Reason(v4(12)));
-  // 6to4 (2002::/16) embeds the IPv4 address of the far end.
-  if (matches(b, [0x20, 0x02], 16)) return mapped(ipv4Reason(v4(2)));
-  if (matches(b, [0xfc], 7)) return 'a unique local (private)';
-  if (matches(b, [0xfe, 0x80], 10)) return 'a link-local';
-  if (matches(b, [0xfe, 0xc0], 10)) return 'a site-local';
-  if (matches(b, [0xff], 8)) return 'a multicast';
-  if (matches(b, [0x20, 0x01, 0x0d, 0xb8], 32) || matches(b, [0x3f, 0xff], 20)) return 'a documentation';
+/** IPv6 ranges refused outright; those that embed an IPv4 address are judged by that address (ipv6Reason). */
+const IPV6_BLOCKED: Ranges<ipaddr.IPv6> = [
+  [v6('fc00::/7'), 'a unique local (private)'],
+  [v6('fe80::/10'), 'a link-local'],
+  [v6('fec0::/10'), 'a site-local'],
+  [v6('ff00::/8'), 'a multicast'],
+  [v6('2001:db8::/32'), 'a documentation'],
+  [v6('3fff::/20'), 'a documentation'],
   // 2001::/23 holds IETF protocol assignments (Teredo, ORCHID, ...), none a web server.
-  if (matches(b, [0x20, 0x01], 23)) return 'a reserved (IETF protocol assignments)';
-  // Everything outside 2000::/3 (global unicast) is reserved: IPv4-compatible ::/96, discard 100::/64, ...
-  if (!matches(b, [0x20], 3)) return 'a reserved';
-  return undefined;
+  [v6('2001::/23'), 'a reserved (IETF protocol assignments)'],
+];
+
+/** Ranges whose addresses carry an IPv4 address at a byte offset, which is where the packet really goes. */
+const IPV6_EMBEDDING: ReadonlyArray<readonly [[ipaddr.IPv6, number], number]> = [
+  [v6('::ffff:0:0/96'), 12], // IPv4-mapped
+  [v6('64:ff9b::/96'), 12], // NAT64, through the gateway
+  [v6('2002::/16'), 2], // 6to4: the IPv4 address of the far end
+];
+
+const GLOBAL_UNICAST = v6('2000::/3');
+
+function ipv4Reason(address: ipaddr.IPv4): string | undefined {
+  return IPV4_BLOCKED.find(([range]) => address.match(range))?.[1];
 }
 
-function mapped(reason: string | undefined): string | undefined {
-  return reason === undefined ? undefined : `${reason} (IPv4 inside IPv6)`;
-}
-
-function zeros(n: number): number[] {
-  return new Array<number>(n).fill(0);
-}
-
-/** Whether the first `bits` bits of `bytes` equal those of `prefix` (missing prefix bytes are 0). */
-function matches(bytes: readonly number[], prefix: readonly number[], bits: number): boolean {
-  for (let i = 0; i * 8 < bits; i += 1) {
-    const take = Math.min(8, bits - i * 8);
-    const mask = (0xff << (8 - take)) & 0xff;
-    if (((bytes[i] ?? 0) & mask) !== ((prefix[i] ?? 0) & mask)) return false;
+function ipv6Reason(address: ipaddr.IPv6): string | undefined {
+  const bytes = address.toByteArray();
+  if (bytes.every((b) => b === 0)) return 'an unspecified';
+  if (address.match(v6('::1/128'))) return 'a loopback';
+  for (const [range, offset] of IPV6_EMBEDDING) {
+    if (!address.match(range)) continue;
+    const reason = ipv4Reason(ipaddr.fromByteArray(bytes.slice(offset, offset + 4)) as ipaddr.IPv4);
+    return reason === undefined ? undefined : `${reason} (IPv4 inside IPv6)`;
   }
-  return true;
+  const blocked = IPV6_BLOCKED.find(([range]) => address.match(range))?.[1];
+  if (blocked) return blocked;
+  // Everything outside 2000::/3 (global unicast) is reserved: IPv4-compatible ::/96, discard 100::/64, ...
+  return address.match(GLOBAL_UNICAST) ? undefined : 'a reserved';
 }
 
 /** The 16 bytes of an IPv6 address ("::" and an embedded dotted IPv4 tail allowed), or undefined when malformed. */
 export function parseIPv6(text: string): number[] | undefined {
-  // Rewrite a dotted IPv4 tail ("::ffff:1.2.3.4") as its two hex groups, so one parser handles both forms.
-  const source = text.toLowerCase().replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (quad: string, a: string, b: string, c: string, d: string) =>
-    isIPv4(quad) ? `${((+a << 8) | +b).toString(16)}:${((+c << 8) | +d).toString(16)}` : 'invalid',
-  );
-  const halves = source.split('::');
-  if (halves.length > 2) return undefined;
-  const groups = (part: string): number[] | undefined => {
-    if (part === '') return [];
-    const out: number[] = [];
-    for (const group of part.split(':')) {
-      if (!/^[0-9a-f]{1,4}$/.test(group)) return undefined;
-      const value = parseInt(group, 16);
-      out.push(value >> 8, value & 0xff);
-    }
-    return out;
-  };
-  const head = groups(halves[0] ?? '');
-  const rest = halves.length === 2 ? groups(halves[1] ?? '') : [];
-  if (!head || !rest) return undefined;
-  const fill = 16 - head.length - rest.length;
-  if (halves.length === 1 ? fill !== 0 : fill < 2) return undefined;
-  return [...head, ...zeros(halves.length === 2 ? fill : 0), ...rest];
+  return parsedIPv6(text)?.toByteArray();
 }

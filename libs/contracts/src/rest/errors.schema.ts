@@ -1,9 +1,10 @@
 import { z } from 'zod';
 
 /**
- * The one error body of the REST API (the gateway's OpenAI-shaped errors use the same envelope).
- * `type` is coarse and stable for clients to branch on; `message` is for people; `details` lists field errors
- * of a 400 so a form can show each next to its field.
+ * The one error body of the REST API, in OpenAI's shape like every /v1 error: `message` is for people; `type`
+ * is coarse and stable for clients to branch on; `param` names the offending field (the first one of a 400);
+ * `code` is a finer machine-readable reason when there is one (`invalid_api_key`, ...). `details` adds every
+ * field error of a 400 so a form can show each next to its field.
  */
 export const apiErrorTypes = [
   'invalid_request_error',
@@ -28,6 +29,8 @@ export const apiErrorSchema = z.object({
   error: z.object({
     message: z.string(),
     type: z.enum(apiErrorTypes),
+    param: z.string().nullable(),
+    code: z.string().nullable(),
     details: z.array(apiErrorDetailSchema).optional(),
   }),
 }).meta({ id: 'ApiError' });

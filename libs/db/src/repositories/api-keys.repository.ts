@@ -73,6 +73,11 @@ export class PrismaApiKeysRepository implements ApiKeysRepository {
     return addSpend(this.db, id, tokens, cost);
   }
 
+  async touch(ids: readonly string[], at: Date): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.apiKey.updateMany({ where: { id: { in: [...ids] } }, data: { lastUsedAt: at } });
+  }
+
   async delete(id: string): Promise<boolean> {
     const { count } = await this.db.apiKey.deleteMany({ where: { id } });
     return count > 0;

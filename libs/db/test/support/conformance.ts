@@ -99,6 +99,16 @@ export function repositoryConformance(backend: BackendName): void {
         expect(await db.apiKeys.get(created.id)).toBeNull();
       });
 
+      it('sets last_used_at of several keys in one call, and ignores ids that do not exist', async () => {
+        const [a, b, c] = await Promise.all([db.apiKeys.create(key()), db.apiKeys.create(key()), db.apiKeys.create(key())]);
+        const at = new Date('2031-05-06T07:08:09.123Z');
+        await db.apiKeys.touch([a.id, b.id, newId()], at);
+        await db.apiKeys.touch([], at);
+        expect((await db.apiKeys.get(a.id))?.lastUsedAt).toEqual(at);
+        expect((await db.apiKeys.get(b.id))?.lastUsedAt).toEqual(at);
+        expect((await db.apiKeys.get(c.id))?.lastUsedAt).toBeNull();
+      });
+
       it('refuses a second key with the same hash with ConflictError', async () => {
         const first = await db.apiKeys.create(key());
         const error = await db.apiKeys.create(key({ hash: first.hash })).catch((e: unknown) => e);

@@ -1,5 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { environmentHasProxy, environmentProxyRoute } from './proxy-route.js';
 import { abortReason, headersOf, keepAliveAgents } from './stream-post.js';
 
 /**
@@ -8,12 +9,14 @@ import { abortReason, headersOf, keepAliveAgents } from './stream-post.js';
  * about 1 ms of CPU per streamed completion here, as much as everything else Switchboard does for a run.
  * This one writes the request in one go and hands the socket's chunks to a minimal byte stream.
  * It covers what the openai SDK uses: method, headers, a string or bytes body, an abort signal.
+ * HTTPS_PROXY / HTTP_PROXY / NO_PROXY are honoured (see proxy-env.ts); without them nothing is looked up per call.
  */
 export function createNodeHttpFetch(options: { maxSockets?: number } = {}): typeof globalThis.fetch {
   const agents =
     options.maxSockets === undefined
       ? keepAliveAgents
       : { 'http:': new HttpAgent({ keepAlive: true, maxSockets: options.maxSockets }), 'https:': new HttpsAgent({ keepAlive: true, maxSockets: options.maxSockets }) };
+  const proxied = environmentHasProxy();
   return (async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
     const url = typeof input === 'string' ? new URL(input) : input instanceof URL ? input : new URL(input.url);
     const signal = init.signal ?? undefined;
@@ -26,8 +29,11 @@ export function createNodeHttpFetch(options: { maxSockets?: number } = {}): type
     if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const agent = agents[url.protocol as 'http:' | 'https:'];
+    const proxy = proxied ? environmentProxyRoute(url) : undefined;
+    const method = init.method ?? 'GET';
     return new Promise<Response>((resolve, reject) => {
-      const req = request(url, { method: init.method ?? 'GET', headers, agent }, (res) => {
+      const req = proxy ? proxy.request(url, { method, headers }) : request(url, { method, headers, agent });
+      req.once('response', (res) => {
         const status = res.statusCode ?? 500;
         const nullBody = status === 204 || status === 304 || init.method === 'HEAD';
         resolve(new Response(nullBody ? null : toByteStream(res, signal), { status, statusText: res.statusMessage ?? '', headers: headersOf(res) }));

@@ -1,5 +1,6 @@
 import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { environmentProxyRoute, type ProxyRoute } from './proxy-route.js';
 
 /** One keep-alive pool per protocol for every provider of this process (the lean fetch shares them). */
 export const keepAliveAgents = {
@@ -11,6 +12,14 @@ export const keepAliveAgents = {
 export interface StreamEndpoint {
   url: URL;
   headers: Record<string, string>;
+  /** Set when HTTPS_PROXY / HTTP_PROXY send this endpoint through a proxy (see streamEndpoint). */
+  proxy?: ProxyRoute;
+}
+
+/** An endpoint with its proxy route, if the environment gives it one: decided once, not per call. */
+export function streamEndpoint(url: URL, headers: Record<string, string>): StreamEndpoint {
+  const proxy = environmentProxyRoute(url);
+  return proxy ? { url, headers, proxy } : { url, headers };
 }
 
 /**
@@ -21,15 +30,14 @@ export interface StreamEndpoint {
  * errors. Rejects with the socket's error when the connection fails.
  */
 export function postForStream(endpoint: StreamEndpoint, body: string, signal: AbortSignal): Promise<IncomingMessage> {
-  const { url } = endpoint;
+  const { url, proxy } = endpoint;
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise<IncomingMessage>((resolve, reject) => {
     if (signal.aborted) return reject(abortReason(signal));
-    const req = request(url, {
-      method: 'POST',
-      headers: { ...endpoint.headers, 'content-length': Buffer.byteLength(body) },
-      agent: keepAliveAgents[url.protocol as 'http:' | 'https:'],
-    });
+    const headers = { ...endpoint.headers, 'content-length': Buffer.byteLength(body) };
+    const req = proxy
+      ? proxy.request(url, { method: 'POST', headers })
+      : request(url, { method: 'POST', headers, agent: keepAliveAgents[url.protocol as 'http:' | 'https:'] });
     const onAbort = (): void => {
       req.destroy(abortReason(signal));
     };

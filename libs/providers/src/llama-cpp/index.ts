@@ -4,14 +4,10 @@ export {
   type LlamaCppProviderOptions,
   type LlamaModelStats,
 } from './llama-cpp.provider.js';
-export {
-  LlamaCppLanguageModel,
-  type LlamaCallSettled,
-  type LlamaCallSettledListener,
-  type LlamaCppModelOptions,
-} from './llama-cpp.language-model.js';
+// Types only: the modules that load node-llama-cpp are imported on first use (see createLlamaCppProvider).
+export type { LlamaCallSettled, LlamaCallSettledListener, LlamaCppModelOptions } from './llama-cpp.language-model.js';
 export type { LlamaCppLogger, LlamaGpuMode } from './llama-runtime.js';
-export { lowerBoundNeed, type MemoryNeed, type MemoryPlan } from './memory-estimate.js';
+export type { MemoryNeed, MemoryPlan } from './memory-estimate.js';
 export {
   manifestPathIn,
   recordManifestSha256,

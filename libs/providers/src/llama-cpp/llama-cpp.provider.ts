@@ -1,9 +1,9 @@
 import type { LlamaCppProviderConfig } from '@switchboard/contracts';
-import type { LanguageModel } from '../language-model.js';
-import { LlamaCppLanguageModel, type LlamaCallSettledListener, type LlamaCppModelOptions } from './llama-cpp.language-model.js';
+import { type CallOptions, type GenerateResult, type LanguageModel, ProviderError, type StreamResult } from '../language-model.js';
+import type { LlamaCallSettledListener, LlamaCppModelOptions } from './llama-cpp.language-model.js';
 import { llamaErrors } from './llama-errors.js';
-import { llamaRuntime, silentLogger, type LlamaCppLogger, type LlamaGpuMode } from './llama-runtime.js';
-import { LlamaModelPool } from './model-pool.js';
+import type * as LlamaCppEngineModule from './llama-cpp.engine.js';
+import type { LlamaCppLogger, LlamaGpuMode } from './llama-runtime.js';
 
 export interface LlamaCppProviderOptions {
   /** Directory that relative model `file` paths resolve against; default: the working directory. */
@@ -44,49 +44,72 @@ export interface LlamaCppProvider {
   close(): Promise<void>;
 }
 
+
 /**
- * The llama-cpp provider: GGUF models run in this process by node-llama-cpp. Models load lazily and are
- * shared by all LanguageModel objects of the provider; each model serves `parallel` runs at once on its
- * own context sequences, and further runs wait their turn in arrival order.
+ * The llama-cpp provider: GGUF models run in this process by node-llama-cpp. Nothing of node-llama-cpp is
+ * loaded until a model of the provider is first used, so a process that serves no local model (the gateway,
+ * the api) runs without the package installed at all (the lean Docker image); see llama-cpp.engine.ts.
  */
 export function createLlamaCppProvider(providerConfig: LlamaCppProviderConfig, options: LlamaCppProviderOptions = {}): LlamaCppProvider {
-  const logger = options.logger ?? silentLogger;
-  const gpu = options.gpu ?? 'auto';
-  const pool = new LlamaModelPool(providerConfig, {
-    modelsDir: options.modelsDir ?? process.cwd(),
-    logger,
-    runtime: () => llamaRuntime(gpu, logger),
-    ...(options.assumeFreeMemory ? { freeMemory: options.assumeFreeMemory } : {}),
-  });
-  const modelConfig = (name: string): LlamaCppProviderConfig['models'][number] => {
-    const config = providerConfig.models.find((m) => m.name === name);
-    if (!config) throw llamaErrors.unknownModel(providerConfig.name, name, providerConfig.models.map((m) => m.name));
-    return config;
-  };
-
+  let engine: Promise<LlamaCppProvider> | undefined;
+  let loaded: LlamaCppProvider | undefined;
+  const load = (): Promise<LlamaCppProvider> =>
+    (engine ??= importEngine(providerConfig.name).then(({ createLlamaCppEngine }) => (loaded = createLlamaCppEngine(providerConfig, options))));
+  const modelNames = providerConfig.models.map((m) => m.name);
   return {
     name: providerConfig.name,
-    modelNames: providerConfig.models.map((m) => m.name),
-    languageModel: (modelName, modelOptions) =>
-      new LlamaCppLanguageModel(
-        providerConfig,
-        modelConfig(modelName),
-        pool,
-        logger,
-        { ...options.modelOptions, ...modelOptions },
-        options.onCallSettled,
-      ),
-    preload: async (modelName) => {
-      await pool.get(modelConfig(modelName));
+    modelNames,
+    languageModel: (modelName, modelOptions) => {
+      if (!modelNames.includes(modelName)) throw llamaErrors.unknownModel(providerConfig.name, modelName, modelNames);
+      return new DeferredLanguageModel(providerConfig.name, modelName, async () => (await load()).languageModel(modelName, modelOptions));
     },
+    preload: async (modelName) => (await load()).preload(modelName),
     stats: () =>
-      providerConfig.models.map((m) => {
-        const ready = pool.readyModel(m.name);
-        const parallel = m.params.parallel;
-        return ready
-          ? { model: m.name, loaded: true, parallel, busy: parallel - ready.sequences.available, waiting: ready.sequences.waiting }
-          : { model: m.name, loaded: false, parallel, busy: 0, waiting: 0 };
-      }),
-    close: () => pool.close(),
+      loaded?.stats() ??
+      providerConfig.models.map((m) => ({ model: m.name, loaded: false, parallel: m.params.parallel, busy: 0, waiting: 0 })),
+    close: async () => {
+      if (engine) await (await engine.catch(() => undefined))?.close();
+    },
   };
+}
+
+async function importEngine(provider: string): Promise<typeof LlamaCppEngineModule> {
+  try {
+    return await import('./llama-cpp.engine.js');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND' || !String((error as Error).message).includes('node-llama-cpp')) throw error;
+    throw new ProviderError(
+      `provider "${provider}" (llama-cpp) needs node-llama-cpp, which this installation does not have (the gateway/api ` +
+        'image leaves it out): serve local models from a worker with the full image.',
+      { provider, isRetryable: false, cause: error },
+    );
+  }
+}
+
+/** A model whose node-llama-cpp implementation is loaded on its first call. */
+class DeferredLanguageModel implements LanguageModel {
+  private model: Promise<LanguageModel> | undefined;
+
+  constructor(
+    readonly provider: string,
+    readonly modelId: string,
+    private readonly create: () => Promise<LanguageModel>,
+  ) {}
+
+  async doGenerate(options: CallOptions): Promise<GenerateResult> {
+    return (await this.resolve()).doGenerate(options);
+  }
+
+  async doStream(options: CallOptions): Promise<StreamResult> {
+    return (await this.resolve()).doStream(options);
+  }
+
+  private resolve(): Promise<LanguageModel> {
+    // A failed load (no binary for this platform) is not kept: the next call reports it again.
+    this.model ??= this.create().catch((error: unknown) => {
+      this.model = undefined;
+      throw error;
+    });
+    return this.model;
+  }
 }

@@ -2,7 +2,7 @@ import OpenAI, { APIConnectionError, APIError } from 'openai';
 import type { OpenAICompatibleProviderConfig } from '@switchboard/contracts';
 import { ProviderError, type CallOptions, type GenerateResult, type LanguageModel, type StreamResult } from '../language-model.js';
 import { createNodeHttpFetch } from '../http/node-http-fetch.js';
-import { headersOf, postForStream, readText, type StreamEndpoint } from '../http/stream-post.js';
+import { headersOf, postForStream, readText, streamEndpoint, type StreamEndpoint } from '../http/stream-post.js';
 import { CallControl } from '../call-control.js';
 import { toProviderError, type ErrorContext } from './error-mapping.js';
 import { resolveEndpoint, type ResolvedEndpoint } from './presets.js';
@@ -50,16 +50,13 @@ function createClient(config: OpenAICompatibleProviderConfig, deps: OpenAICompat
   });
   const stream: StreamEndpoint | null = deps.fetch
     ? null
-    : {
-        url: new URL(`${endpoint.baseURL}/chat/completions`),
-        headers: {
-          ...config.headers,
-          'content-type': 'application/json',
-          accept: 'text/event-stream',
-          authorization: `Bearer ${endpoint.apiKey}`,
-          'user-agent': 'switchboard',
-        },
-      };
+    : streamEndpoint(new URL(`${endpoint.baseURL}/chat/completions`), {
+        ...config.headers,
+        'content-type': 'application/json',
+        accept: 'text/event-stream',
+        authorization: `Bearer ${endpoint.apiKey}`,
+        'user-agent': 'switchboard',
+      });
   return { client, endpoint, stream };
 }
 

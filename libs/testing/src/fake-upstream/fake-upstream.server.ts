@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { applyStop, doneEvent, renderJson, renderStream, type RenderedStream } from './completion.renderer.js';
 import type {
@@ -21,6 +22,8 @@ export interface FakeUpstreamOptions {
   apiKey?: string;
   /** Keep every request in `requests` (default true). Benchmarks turn it off so memory stays flat. */
   record?: boolean;
+  /** Serve HTTPS with this key and certificate (PEM) instead of plain HTTP. */
+  tls?: { key: string; cert: string };
 }
 
 export interface FakeUpstream {
@@ -272,12 +275,13 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     }
   };
 
-  const server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const ex: Exchange = { res, dropped: false };
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => route(req, ex, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
-  });
+  };
+  const server = options.tls ? createTlsServer(options.tls, handle) : createServer(handle);
   // Node closes an idle keep-alive connection after 5 s; a client that reuses it just then, as a busy machine's
   // slow timers make likely, fails with "other side closed". Tests see real servers keep connections longer.
   server.keepAliveTimeout = 65000;
@@ -289,7 +293,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
   const { port } = server.address() as AddressInfo;
 
   return {
-    url: `http://127.0.0.1:${port}/v1`,
+    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}/v1`,
     port,
     requests,
     setReply(reply) {
