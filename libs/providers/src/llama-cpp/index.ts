@@ -28,4 +28,5 @@ export {
   withDefaultLocalModel,
   withServedLocalModels,
 } from './served-models.js';
-export { missingModelFileError } from './model-pool.js';
+// No node-llama-cpp behind it: the router (on gateways too) explains a missing file with it.
+export { missingModelFileError } from './missing-model-file.js';

@@ -10,11 +10,10 @@ import {
   type LlamaModel,
 } from 'node-llama-cpp';
 import type { LlamaCppProviderConfig } from '@switchboard/contracts';
-import type { ProviderError } from '../language-model.js';
 import { llamaErrors } from './llama-errors.js';
 import type { LlamaCppLogger } from './llama-runtime.js';
 import { checkMemory, formatGiB, type MemoryPlan } from './memory-estimate.js';
-import { manifestPathIn, readModelManifest } from './model-manifest.js';
+import { missingModelFileError } from './missing-model-file.js';
 import { SequencePool } from './sequence-pool.js';
 
 export type LlamaModelConfig = LlamaCppProviderConfig['models'][number];
@@ -173,14 +172,6 @@ export class LlamaModelPool {
   }
 }
 
-/**
- * The error for a model whose file is not there (404, not retryable): it names the manifest model the file
- * belongs to (the manifest beside the file), so the message says exactly what to download.
- */
-export async function missingModelFileError(provider: string, model: string, file: string): Promise<ProviderError> {
-  const manifest = await readModelManifest(manifestPathIn(path.dirname(file))).catch(() => null);
-  return llamaErrors.missingFile(provider, model, file, manifest?.models.find((m) => m.file === path.basename(file))?.name);
-}
 
 function blockCount(metadata: object): number {
   const record = metadata as Record<string, unknown> & { general: { architecture: string } };
