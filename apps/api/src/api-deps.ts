@@ -19,4 +19,11 @@ export interface ApiDeps {
   /** Checked by /readyz when given; also carries run cancel signals. */
   redis?: RedisPinger;
   logger?: Logger;
+  /**
+   * The port of the gateway the web app should call, when the caller runs one in this process (it may listen on
+   * a port picked at start); null until it listens. Unset: config.server.gateway_port.
+   */
+  gatewayPort?: () => number | null;
+  /** The built web app to serve at `/`; default apps/web/dist. */
+  webDir?: string;
 }

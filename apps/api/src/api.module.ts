@@ -10,6 +10,7 @@ import {
   API_KEYS_REPOSITORY,
   CONVERSATIONS_REPOSITORY,
   DATABASE,
+  GATEWAY_PORT,
   LOGGER,
   MESSAGES_REPOSITORY,
   REDIS,
@@ -38,6 +39,8 @@ import { ProvidersController } from './providers/providers.controller.js';
 import { ProvidersService } from './providers/providers.service.js';
 import { RunsController } from './runs/runs.controller.js';
 import { RunsService } from './runs/runs.service.js';
+import { WebConfigController } from './web/web-config.controller.js';
+import { WebConfigService } from './web/web-config.service.js';
 
 export interface ApiModuleDeps {
   config: SwitchboardConfig;
@@ -45,6 +48,7 @@ export interface ApiModuleDeps {
   redis: RedisPinger | undefined;
   logger: Logger;
   metrics: MetricsService;
+  gatewayPort?: () => number | null;
 }
 
 /** The whole REST app in one module: it is small, and one list of its parts reads better than a module tree. */
@@ -53,7 +57,7 @@ export class ApiModule {
   static register(deps: ApiModuleDeps): DynamicModule {
     return {
       module: ApiModule,
-      controllers: [HealthController, MetricsController, AgentsController, ConversationsController, MessagesController, ApiKeysController, RunsController, ProvidersController],
+      controllers: [HealthController, MetricsController, AgentsController, ConversationsController, MessagesController, ApiKeysController, RunsController, ProvidersController, WebConfigController],
       providers: [
         ...externalProviders(deps),
         { provide: APP_GUARD, useClass: AuthGuard },
@@ -66,6 +70,7 @@ export class ApiModule {
         ApiKeysService,
         RunsService,
         ProvidersService,
+        WebConfigService,
         HealthService,
         NotificationsService,
         NotificationsServer,
@@ -87,6 +92,7 @@ function externalProviders(deps: ApiModuleDeps): Provider[] {
     { provide: LOGGER, useValue: deps.logger },
     { provide: MetricsService, useValue: deps.metrics },
     ...(deps.redis ? [{ provide: REDIS, useValue: deps.redis }] : []),
+    ...(deps.gatewayPort ? [{ provide: GATEWAY_PORT, useValue: deps.gatewayPort }] : []),
     repository(AGENTS_REPOSITORY, (db) => db.agents),
     repository(CONVERSATIONS_REPOSITORY, (db) => db.conversations),
     repository(MESSAGES_REPOSITORY, (db) => db.messages),

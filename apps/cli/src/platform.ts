@@ -31,11 +31,13 @@ export async function startPlatform(apps: readonly AppName[], config: Switchboar
   const db = await openDatabase(config.database.url, { dataDir: config.data_dir, pgliteThread: true });
   const closers: (() => Promise<void>)[] = [];
   const urls: RunningPlatform['urls'] = {};
+  // The api starts first and tells the web app where the gateway is: the port it listens on once it does.
+  let gatewayPort: number | null = null;
   try {
     if (apps.includes('api')) {
       const redis = createRedis(config.redis.url, 'api');
       await connectRedis(redis, config.redis.url);
-      const api = await startApi({ config, db, redis, logger: logger.child({ app: 'api' }) });
+      const api = await startApi({ config, db, redis, logger: logger.child({ app: 'api' }), gatewayPort: () => gatewayPort });
       urls.api = api.url;
       closers.push(async () => {
         await api.close();
@@ -50,6 +52,7 @@ export async function startPlatform(apps: readonly AppName[], config: Switchboar
     if (apps.includes('gateway')) {
       const gateway = await startGateway({ config, apiKeys: db.apiKeys, agents: db.agents, logger: logger.child({ app: 'gateway' }) });
       urls.gateway = gateway.url;
+      gatewayPort = gateway.port;
       closers.push(() => gateway.close());
     }
   } catch (error) {

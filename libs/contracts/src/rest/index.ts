@@ -7,3 +7,4 @@ export * from './api-keys.schema.js';
 export * from './health.schema.js';
 export * from './runs.schema.js';
 export * from './providers.schema.js';
+export * from './web-config.schema.js';
