@@ -68,7 +68,7 @@ const SSE_HEADERS = {
 };
 const CORS_HEADERS = {
   'Access-Control-Allow-Origin': '*',
-  'Access-Control-Allow-Headers': 'Authorization, Content-Type, Last-Event-ID, X-Conversation-Id, X-OpenWebUI-Chat-Id',
+  'Access-Control-Allow-Headers': 'Authorization, Content-Type, Last-Event-ID, X-Conversation-Id, X-OpenWebUI-Chat-Id, X-On-Disconnect',
   'Access-Control-Expose-Headers': 'X-Run-Id, X-Cache, x-ratelimit-limit-requests, x-ratelimit-remaining-requests, x-ratelimit-reset-requests',
 };
 
@@ -330,7 +330,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       metrics.cache.inc({ result: hit ? 'hit' : 'miss' });
     }
     const target = hit ? cachedTarget(hit) : inlineTarget(request.model, request);
+    // `X-On-Disconnect: continue`: the client will resume the run (a browser tab that reloads or closes), so
+    // losing its connection must not cancel it; it stops the run explicitly (POST /api/runs/:id/cancel).
+    const keepOnDisconnect = header(req, 'x-on-disconnect')?.toLowerCase() === 'continue';
     const cancel = (): void => {
+      if (keepOnDisconnect) return;
       // A run handed from this gateway to a worker is cancelled like any queued one.
       if (target && inline.cancel(runId, CLIENT_DISCONNECTED)) return;
       publishCancel(cmd, keys, runId, CLIENT_DISCONNECTED).catch(() => undefined);
