@@ -38,7 +38,12 @@ export function ChatPage() {
     if (answerStored && state && (state.status === 'done' || state.status === 'failed')) stream?.dismiss();
   }, [answerStored, state, stream]);
 
-  const views = useMemo(() => toViews(stored, answerStored ? null : state, background), [stored, state, answerStored, background]);
+  // Stored messages keep their view objects while an answer streams, so only the answer re-renders per token.
+  const storedViews = useMemo(() => toStoredViews(stored), [stored]);
+  const views = useMemo(
+    () => (answerStored || !state ? storedViews : [...storedViews, ...answerViews(stored, state, background)]),
+    [storedViews, stored, state, answerStored, background],
+  );
   const live = state?.status === 'connecting' || state?.status === 'streaming';
 
   const send = async (text: string) => {
@@ -88,8 +93,8 @@ function endsWithPrompt(stored: MessageDto[], state: AnswerState): boolean {
   return last?.role === 'user' && last.content === state.prompt;
 }
 
-function toViews(stored: MessageDto[], state: AnswerState | null, background: ReadonlySet<string>): MessageView[] {
-  const views: MessageView[] = stored
+function toStoredViews(stored: MessageDto[]): MessageView[] {
+  return stored
     .filter((m) => m.role === 'user' || m.role === 'assistant')
     .map((m) => ({
       key: m.id,
@@ -98,7 +103,11 @@ function toViews(stored: MessageDto[], state: AnswerState | null, background: Re
       runId: m.run_id,
       usage: m.prompt_tokens !== null && m.completion_tokens !== null ? { prompt_tokens: m.prompt_tokens, completion_tokens: m.completion_tokens } : null,
     }));
-  if (!state) return views;
+}
+
+/** The prompt (until it is stored) and the answer being written, or the last one while it is not stored yet. */
+function answerViews(stored: MessageDto[], state: AnswerState, background: ReadonlySet<string>): MessageView[] {
+  const views: MessageView[] = [];
   if (!endsWithPrompt(stored, state)) views.push({ key: `prompt:${state.startedAt}`, role: 'user', content: state.prompt });
   const inBackground = state.runId !== null && background.has(state.runId);
   views.push({
