@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { apiCaller, COUNCIL_PIPELINE_YAML, fakeProviderYaml, judgeReply, loopReply, PATIENT_AGENT_YAML, pipelineStageReply } from './agent-fixtures.js';
 import { waitUntil } from './fault-support.js';
 import { cleanUp, type PlatformProcess, repoRoot, startPlatformProcess } from './platform-process.js';
 
@@ -30,13 +31,25 @@ let shots: string;
 
 type Msg = { role: string; content: string | null };
 
-/** Scripts the upstream by the first user message's command (`long:<delay>`, `fail`, `loop`, ...). */
+/**
+ * The few browser globals the page functions below use: they run in Chromium, while this file is compiled for
+ * Node (no DOM lib), so they are typed here rather than for the whole workspace.
+ */
+interface El {
+  getAttribute(name: string): string | null;
+  scrollTop: number;
+  scrollHeight: number;
+}
+declare const window: { localStorage: { getItem(k: string): string | null; setItem(k: string, v: string): void } };
+declare const document: { querySelectorAll(selector: string): ArrayLike<El>; querySelector(selector: string): El | null };
+declare function requestAnimationFrame(callback: () => void): number;
+
+/** Scripts the upstream by the last user message's command (`long:<delay>`, `fail`, `loop`, ...). */
 const script = (req: FakeRequest): FakeReply => {
-  const body = req.body as { model: string; messages: Msg[] };
-  const firstUser = body.messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
-  const tools = body.messages.filter((m) => m.role === 'tool');
-  if (body.model.startsWith('judge-')) return { type: 'completion', text: body.model === 'judge-c' ? 'No.' : 'Yes', usage: { prompt_tokens: 5, completion_tokens: 1 } };
-  const [cmd = '', arg = '0'] = firstUser.split(':');
+  const judged = judgeReply(req);
+  if (judged) return judged;
+  const body = req.body as { messages: Msg[] };
+  const [cmd = '', arg = '0'] = (body.messages.filter((m) => m.role === 'user').at(-1)?.content ?? '').split(':');
   switch (cmd) {
     case 'hello':
       return { type: 'completion', chunks: ['Hello ', 'from ', '**Switchboard**', '.\n\n', '```js\n', 'const x = 1;\n', '```'], deltaDelayMs: 150, usage: { prompt_tokens: 7, completion_tokens: 7 } };
@@ -45,24 +58,13 @@ const script = (req: FakeRequest): FakeReply => {
     case 'fail':
       return { type: 'http-error', status: 400, message: 'The upstream refused this request: content policy.' };
     case 'loop':
-      return { type: 'completion', text: `step${tools.length}. `, toolCalls: [{ name: 'calculator', arguments: '{"expression":"1+1"}' }], deltaDelayMs: 20 };
-    default: {
-      const last = body.messages.at(-1)?.content ?? '';
-      if (last.includes('Yes') && last.includes('draft')) return { type: 'completion', chunks: ['Final: ', 'the judges ', 'agreed.'] };
-      return { type: 'completion', text: 'draft answer' };
-    }
+      return loopReply(req);
+    default:
+      return pipelineStageReply(req);
   }
 };
 
-async function adminJson<T>(method: string, p: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${api}${p}`, {
-    method,
-    headers: { Authorization: `Bearer ${ADMIN}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
-  return (res.status === 204 ? undefined : await res.json()) as T;
-}
+const adminJson = apiCaller(() => api, ADMIN);
 
 /** A fresh browser context signed in with the user key (the key kept in its localStorage, as after a sign-in). */
 async function signedIn(): Promise<{ context: BrowserContext; page: Page }> {
@@ -107,26 +109,10 @@ server: { host: 127.0.0.1, gateway_port: 0, api_port: 0, worker_port: 0, heartbe
 redis: { url: redis://127.0.0.1:6379, prefix: ${prefix} }
 data_dir: ${dir}/data
 auth: { admin_key: ${ADMIN} }
-providers:
-  - name: fake
-    type: openai-compatible
-    base_url: ${upstream.url}
-    models: [m1, judge-a, judge-b, judge-c]
-    pricing: { '*': { input: 1, output: 2 } }
-auto_pick: { priority: [fake] }
-rate_limit: { requests_per_minute: 100000 }
+${fakeProviderYaml(upstream.url)}
 agents:
-  - name: patient
-    model: fake/m1
-    tools: [calculator]
-    budgets: { sync: { max_iterations: 2, max_seconds: 30 }, background: { max_iterations: 5, max_seconds: 60 } }
-    on_budget_exceeded: background
-pipelines:
-  - name: council
-    stages:
-      - { name: draft, type: single, model: fake/m1 }
-      - { name: judges, type: multi, models: [fake/judge-a, fake/judge-b, fake/judge-c], aggregate: { method: vote } }
-      - { name: final, type: single, model: fake/m1, input_from: [draft, judges] }
+${PATIENT_AGENT_YAML}
+${COUNCIL_PIPELINE_YAML}
 `,
   });
   api = platform.urls.api!;
@@ -371,7 +357,7 @@ describe('the web app in Chromium', () => {
         let last = performance.now();
         for (let i = 0; i < 60; i++) {
           log.scrollTop -= log.scrollHeight / 60;
-          await new Promise((r) => requestAnimationFrame(r));
+          await new Promise<void>((r) => requestAnimationFrame(() => r()));
           const now = performance.now();
           times.push(now - last);
           last = now;

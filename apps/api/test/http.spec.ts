@@ -173,13 +173,16 @@ describe('api: http behaviour', () => {
         'GET /api/keys',
         'POST /api/keys',
         'DELETE /api/keys/{id}',
+        'GET /api/runs',
         'GET /api/runs/{id}',
         'POST /api/runs/{id}/cancel',
+        'GET /api/providers',
+        'GET /api/config',
       ].sort(),
     );
     const createAgent = res.body.paths['/api/agents']?.post?.requestBody?.content['application/json']?.schema;
     expect(Object.keys(createAgent?.properties ?? {})).toEqual(expect.arrayContaining(['name', 'system_prompt', 'budgets']));
-    expect(Object.keys(res.body.components.schemas)).toEqual(expect.arrayContaining(['Agent', 'ConversationPage', 'CreatedApiKey', 'ApiError', 'Run']));
+    expect(Object.keys(res.body.components.schemas)).toEqual(expect.arrayContaining(['Agent', 'ConversationPage', 'CreatedApiKey', 'ApiError', 'Run', 'RunPage', 'WebConfig']));
     expect(res.body.components.securitySchemes).toHaveProperty('bearer');
   });
 

@@ -78,7 +78,7 @@ describe('api: runs', () => {
   it("lists the caller's runs (admins all), filtered by status, agent, model and date, page by page", async () => {
     const carol = await newKey('carol');
     const dave = await newKey('dave');
-    const mine = [];
+    const mine: Awaited<ReturnType<typeof api.db.runs.create>>[] = [];
     for (const [model, status] of [['council', 'succeeded'], ['auto', 'failed'], ['council', 'failed']] as const) {
       mine.push(await api.db.runs.create({ apiKeyId: carol.id, requestedModel: model, status, provider: 'fake', providerModel: 'm1' }));
     }

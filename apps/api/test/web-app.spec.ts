@@ -35,10 +35,13 @@ describe('api: the web app', () => {
     writeFileSync(path.join(dir, 'favicon.svg'), '<svg/>');
     writeFileSync(path.join(tmpdir(), 'sb-web-outside.txt'), 'outside');
     let port: number | null = null;
-    api = await startTestApi(testConfig({ auth: { admin_key: ADMIN_KEY }, server: { gateway_port: 8123 } }), { webDir: dir });
-    open = await startTestApi(testConfig(), { webDir: path.join(dir, 'missing'), gatewayPort: () => port });
+    // Two apps, each on its own in-memory PGlite: started together, and given time on a busy machine.
+    [api, open] = await Promise.all([
+      startTestApi(testConfig({ auth: { admin_key: ADMIN_KEY }, server: { gateway_port: 8123 } }), { webDir: dir }),
+      startTestApi(testConfig(), { webDir: path.join(dir, 'missing'), gatewayPort: () => port }),
+    ]);
     port = 9321;
-  });
+  }, 90_000);
   afterAll(async () => {
     await api?.close();
     await open?.close();

@@ -500,7 +500,7 @@ export function repositoryConformance(backend: BackendName): void {
         const other = await db.apiKeys.create(key());
         const c = await db.conversations.create({ ownerKeyId: k.id });
         const base = Date.now() - 3_600_000;
-        const made = [];
+        const made: Awaited<ReturnType<typeof db.runs.create>>[] = [];
         // Several rows share a createdAt: the id breaks the tie, so pages neither skip nor repeat one.
         for (let i = 0; i < 7; i++) {
           made.push(
