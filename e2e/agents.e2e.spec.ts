@@ -119,7 +119,7 @@ ${COUNCIL_PIPELINE_YAML}
   api = platform.urls.api!;
   key = await adminJson('POST', '/api/keys', { name: 'agents-e2e' });
   client = new OpenAI({ baseURL: `${gw}/v1`, apiKey: key.key, maxRetries: 0 });
-}, 60000);
+}, 120000);
 
 afterAll(async () => {
   await platform?.stop();
@@ -211,9 +211,11 @@ describe('agents through the gateway', () => {
 
   it('runs agents made and edited through the admin API, without a restart', async () => {
     const created = await adminJson<{ id: string }>('POST', '/api/agents', { name: 'api-made', model: 'fake/m1', system_prompt: 'First prompt.', tools: ['calculator'] });
-    // Gateways and workers read the database's agents every 2 s.
-    expect(await waitUntil(async () => (await client.models.list()).data.some((m) => m.id === 'api-made'), 6000, 200)).toBe(true);
-    const first = await stream('api-made', 'calc: via the API');
+    // Gateways and workers read the database's agents every 2 s, each on its own timer: the gateway may list the
+    // agent before the worker that runs it knows it (its run then fails "does not exist"), so ask until it answers.
+    expect(await waitUntil(async () => (await client.models.list()).data.some((m) => m.id === 'api-made'), 15000, 200)).toBe(true);
+    let first = { text: '' };
+    expect(await waitUntil(async () => (first = await stream('api-made', 'calc: via the API').catch(() => ({ text: '' }))).text !== '', 15000, 500)).toBe(true);
     expect(first.text).toBe('The answer is 42.');
     const systemOf = (r: FakeRequest) => (r.body as { messages: Msg[] }).messages.find((m) => m.role === 'system')?.content;
     expect(upstream.requests.filter((r) => systemOf(r) === 'First prompt.').length).toBeGreaterThanOrEqual(2);
@@ -224,11 +226,11 @@ describe('agents through the gateway', () => {
         const before = upstream.requests.length;
         await stream('api-made', 'plain: hello');
         return upstream.requests.slice(before).some((r) => systemOf(r) === 'Second prompt.');
-      }, 8000, 500),
+      }, 15000, 500),
     ).toBe(true);
 
     await adminJson('DELETE', `/api/agents/${created.id}`);
-    expect(await waitUntil(async () => !(await client.models.list()).data.some((m) => m.id === 'api-made'), 6000, 200)).toBe(true);
+    expect(await waitUntil(async () => !(await client.models.list()).data.some((m) => m.id === 'api-made'), 15000, 200)).toBe(true);
   });
 
   it('refuses a key that spent its budget with 429 and a clear message', async () => {

@@ -100,7 +100,7 @@ describe('database outage', () => {
       expect(r.text).toBe(ANSWER);
     }
     // The records wait in the worker's memory, not in its slots: every run ended and freed its slot.
-    expect(await waitUntil(async () => (await activeRuns(workerUrl)) === 0, 2000)).toBe(true);
+    expect(await waitUntil(async () => (await activeRuns(workerUrl)) === 0, 10000)).toBe(true);
     expect(procs[0]!.output()).toMatch(/holding run records in memory/);
     // The REST routes that need the database answer 503 with Retry-After at once; the gateway and the worker stay ready.
     const restStarted = Date.now();

@@ -1,4 +1,4 @@
-import type { FakeReply, FakeRequest } from '@switchboard/testing';
+import type { FakeCompletionReply, FakeReply, FakeRequest } from '@switchboard/testing';
 import pg from 'pg';
 import { cleanUp, type PlatformProcess } from './platform-process.js';
 import { randomUUID } from 'node:crypto';
@@ -19,14 +19,22 @@ function deltas(text: string): string[] {
  * An upstream that honours continuation the way llama.cpp and vLLM do: when the request's last message is an
  * assistant prefix of the answer, it streams only the rest.
  */
-export function continuingReply(deltaDelayMs: number): (req: FakeRequest) => FakeReply {
+export function continuingReply(
+  deltaDelayMs: number,
+  /** Holds each first attempt (a request with no partial answer) after this many words until `until` settles. */
+  hold?: { afterWords: number; until: PromiseLike<unknown> },
+): (req: FakeRequest) => FakeReply {
   return (req) => {
     const messages = (req.body as { messages: { role: string; content: string }[] }).messages;
     const last = messages.at(-1);
     const prefix = last?.role === 'assistant' && ANSWER.startsWith(last.content) ? last.content : '';
-    return { type: 'completion', chunks: deltas(ANSWER.slice(prefix.length)), deltaDelayMs };
+    const reply: FakeCompletionReply = { type: 'completion', chunks: deltas(ANSWER.slice(prefix.length)), deltaDelayMs };
+    return hold && prefix === '' ? { ...reply, holdAfterDeltas: { after: hold.afterWords, until: hold.until } } : reply;
   };
 }
+
+/** The first `words` words of ANSWER, as a client has them after that many deltas. */
+export const answerPrefix = (words: number): string => deltas(ANSWER).slice(0, words).join('');
 
 export interface StreamResult {
   runId: string | null;
@@ -39,7 +47,13 @@ export interface StreamResult {
   lastEventId: string | null;
 }
 
-type StreamOptions = { signal?: AbortSignal; onText?: (text: string, result: StreamResult) => void; model?: string };
+type StreamOptions = {
+  signal?: AbortSignal;
+  /** Told once the response head arrived (for a queued run: once its job is in the queue). */
+  onHead?: (status: number) => void;
+  onText?: (text: string, result: StreamResult) => void;
+  model?: string;
+};
 
 /** Streams one chat completion through a gateway and collects what the client sees. */
 export async function streamChat(gatewayUrl: string, key: string, options: StreamOptions = {}): Promise<StreamResult> {
@@ -49,6 +63,7 @@ export async function streamChat(gatewayUrl: string, key: string, options: Strea
     body: JSON.stringify({ model: options.model ?? 'fake/m1', stream: true, messages: [{ role: 'user', content: `q-${randomUUID()}` }] }),
     signal: options.signal,
   });
+  options.onHead?.(res.status);
   return readStream(res, { runId: res.headers.get('x-run-id'), text: '', times: [], errors: [], done: false, lastEventId: null }, options);
 }
 

@@ -7,6 +7,11 @@ import { Redis } from 'ioredis';
 
 export const repoRoot = path.resolve(import.meta.dirname, '..');
 const cliMain = path.join(repoRoot, 'apps/cli/dist/main.js');
+/**
+ * How long a process may take to print its URLs. It starts in a few seconds on an idle machine; on a shared CI
+ * machine under several test suites at once it has been seen to need more than 30.
+ */
+const START_TIMEOUT_MS = 90000;
 
 export interface PlatformProcess {
   urls: Record<string, string>;
@@ -61,7 +66,11 @@ export async function startPlatformProcess(options: {
   const expected = options.app && options.app !== 'all' ? [options.app] : ['gateway', 'api', 'worker'];
   const urls: Record<string, string> = {};
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`platform did not start in 30 s:\n${out}`)), 30000);
+    const timer = setTimeout(() => {
+      // Not left running behind a failed suite.
+      child.kill('SIGKILL');
+      reject(new Error(`platform did not start in ${START_TIMEOUT_MS / 1000} s:\n${out}`));
+    }, START_TIMEOUT_MS);
     const check = (): void => {
       for (const m of out.matchAll(/^(gateway|api|worker)\s+(http:\/\/\S+)$/gm)) urls[m[1]!] = m[2]!;
       if (expected.every((a) => urls[a])) {

@@ -13,7 +13,7 @@ beforeAll(async () => {
     configYaml: null,
     dirEnv: true,
   });
-}, 90000);
+}, 120000);
 
 afterAll(async () => {
   await platform?.stop();

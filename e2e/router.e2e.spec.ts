@@ -142,7 +142,7 @@ providers:
   - { name: refused, type: openai-compatible, base_url: http://127.0.0.1:${refused}/v1, models: [m1], circuit_breaker: { enabled: false } }
   - { name: backup, type: openai-compatible, base_url: ${backup.url}, models: [m1] }
   - { name: wordy, type: openai-compatible, base_url: ${instruct.url}, models: [m1], continuation: instruct }
-  - { name: shaky, type: openai-compatible, base_url: ${shaky.url}, models: [m1], circuit_breaker: { failure_threshold: 2, cooldown_ms: 1500 } }
+  - { name: shaky, type: openai-compatible, base_url: ${shaky.url}, models: [m1], circuit_breaker: { failure_threshold: 2, cooldown_ms: 3000 } }
 auto_pick: { priority: [refused, backup], max_retries: 1, backoff_ms: 50 }
 cache: { enabled: true, ttl_seconds: 2, max_size: 100 }
 rate_limit: { enabled: true, requests_per_minute: 100000 }
@@ -227,14 +227,20 @@ describe('circuit breaker shared by two gateways', () => {
     const skipped = await ask(queuedGw, { model: 'shaky/m1', models: ['backup/m1'] });
     expect(skipped.text).toBe(ANSWER);
     expect(shaky.requests.length).toBe(before);
-    expect(await recorded(skipped.runId!)).toBe(true);
-    expect((await calls(skipped.runId!))[0]).toMatchObject({ provider: 'shaky', outcome: 'skipped' });
+    // Within the cooldown (3 s): the api and the other gateway's metrics show it open.
     const providers = await fetch(`${api.urls.api}/api/providers`, { headers: { authorization: `Bearer ${ADMIN}` } });
     const listed = (await providers.json()) as { data: { name: string; circuit: { state: string } }[] };
     expect(listed.data.find((p) => p.name === 'shaky')?.circuit.state).toBe('open');
+    const metrics = await (await fetch(`${queuedGw.urls.gateway}/metrics`)).text();
+    expect(metrics).toContain('switchboard_gateway_circuit_state{provider="shaky"} 2');
+    expect(await recorded(skipped.runId!)).toBe(true);
+    expect((await calls(skipped.runId!))[0]).toMatchObject({ provider: 'shaky', outcome: 'skipped' });
     // After the cooldown one probe goes through; it answers, and the circuit closes for both gateways.
     shakyFails = false;
-    await new Promise((r) => setTimeout(r, 1600));
+    await waitUntil(async () => {
+      const r = await fetch(`${api.urls.api}/api/providers`, { headers: { authorization: `Bearer ${ADMIN}` } });
+      return ((await r.json()) as typeof listed).data.find((p) => p.name === 'shaky')?.circuit.state === 'half-open';
+    }, 10000, 100);
     const probe = await ask(queuedGw, { model: 'shaky/m1', models: ['backup/m1'] });
     expect(probe.model).toBe('shaky/m1');
     expect(shaky.requests.length).toBe(before + 1);

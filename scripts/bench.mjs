@@ -5,7 +5,7 @@
 //   split       `switchboard start gateway` + `switchboard start worker` as two processes on PostgreSQL
 //               (the scale-out shape, using both cores); skipped with a note when PostgreSQL is not reachable
 //   proxy       for reference, a stateless Node proxy (scripts/bench/proxy.mjs): no queue, no records, no event log
-// BENCH_SHAPES (comma-separated, default all three) picks shapes, for iterating on one. BENCH_NODE_ARGS adds Node
+// BENCH_SHAPES (comma-separated; default all-in-one,split,proxy,cache, where cache is the response-cache phase) picks shapes. BENCH_NODE_ARGS adds Node
 // flags to the Switchboard processes, to profile them: BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -25,7 +25,7 @@ const DELTAS = Number(process.env.BENCH_DELTAS ?? 16);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const KEY = 'sb-bench-key';
-const SHAPES = (process.env.BENCH_SHAPES ?? 'all-in-one,split,proxy').split(',').map((x) => x.trim());
+const SHAPES = (process.env.BENCH_SHAPES ?? 'all-in-one,split,proxy,cache').split(',').map((x) => x.trim());
 
 const percentile = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
@@ -86,7 +86,7 @@ async function measure(stream, direct, viaSb, cpu) {
   return { seq, tDirect, tSb, cpuPerRun: cpu.perRun(tSb.done) };
 }
 
-function configYaml({ dir, prefix, upstreamUrl }) {
+function configYaml({ dir, prefix, upstreamUrl, cache = false }) {
   return `server: { host: 127.0.0.1, gateway_port: 0, api_port: 0, worker_port: 0 }
 redis: { url: "${REDIS_URL}", prefix: ${prefix} }
 data_dir: ${dir}/data
@@ -96,6 +96,7 @@ providers:
   - { name: up, type: openai-compatible, base_url: "${upstreamUrl}", models: [m] }
 auto_pick: { priority: [up] }
 rate_limit: { requests_per_minute: 100000000 }
+cache: { enabled: ${cache} }
 queue: { concurrency: ${Math.max(64, CONCURRENCY * 2)} }
 `;
 }
@@ -163,24 +164,83 @@ async function postgresReachable() {
   }
 }
 
+/**
+ * The response cache: the same question asked again through the gateway (every answer after the first is a hit)
+ * against asking a provider that takes CACHE_FIRST_DELTA_MS to its first token, interleaved. Split shape on
+ * PostgreSQL, cache enabled.
+ */
+const CACHE_FIRST_DELTA_MS = Number(process.env.BENCH_CACHE_FIRST_DELTA_MS ?? 20);
+const CACHE_REQUESTS = Number(process.env.BENCH_CACHE_REQUESTS ?? 300);
+
+async function runCacheHits(stream) {
+  const upstream = await startProcess(
+    [path.join(root, 'scripts/bench/upstream.mjs')],
+    { BENCH_DELTAS: String(DELTAS), BENCH_FIRST_DELTA_MS: String(CACHE_FIRST_DELTA_MS) },
+    (out) => out.match(/^(http:\/\/\S+)$/m)?.[1],
+  );
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sb-bench-cache-'));
+  const prefix = `sbbench-${randomUUID().slice(0, 8)}`;
+  const configPath = path.join(dir, 'bench.yaml');
+  writeFileSync(configPath, configYaml({ dir, prefix, upstreamUrl: upstream.match, cache: true }));
+  const cli = path.join(root, 'apps/cli/dist/main.js');
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  const dbName = `sb_bench_${randomUUID().slice(0, 8)}`;
+  await admin.query(`CREATE DATABASE ${dbName}`);
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${dbName}`;
+  const env = { SWITCHBOARD_CONFIG: configPath, LOG_LEVEL: 'warn', DATABASE_URL: url.toString() };
+  const children = [upstream.child];
+  try {
+    const w = await startProcess([cli, 'start', 'worker'], env, (out) => out.match(/^worker\s+(http:\/\/\S+)$/m)?.[1]);
+    children.push(w.child);
+    const g = await startProcess([cli, 'start', 'gateway'], env, (out) => out.match(/^gateway\s+(http:\/\/\S+)$/m)?.[1]);
+    children.push(g.child);
+    const viaSb = `${g.match}/v1`;
+    // The first answer comes from the provider and is stored; every later one is a hit.
+    await stream(viaSb, KEY, 'up/m');
+    await new Promise((r) => setTimeout(r, 500));
+    const d = [];
+    const h = [];
+    for (let i = 0; i < CACHE_REQUESTS; i++) {
+      d.push(await stream(upstream.match, KEY, 'm'));
+      h.push(await stream(viaSb, KEY, 'up/m'));
+    }
+    const p = (xs, k, q) => percentile(xs.map((x) => x[k]), q);
+    const result = {
+      providerTtftP50: p(d, 'ttft', 50), providerTtftP99: p(d, 'ttft', 99), hitTtftP50: p(h, 'ttft', 50), hitTtftP99: p(h, 'ttft', 99),
+      providerTotalP50: p(d, 'total', 50), hitTotalP50: p(h, 'total', 50),
+    };
+    console.log('cache', JSON.stringify(result));
+    return result;
+  } finally {
+    for (const c of children.reverse()) await stop(c);
+    await dropPrefix(REDIS_URL, prefix);
+    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    await admin.end();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main() {
   const upstream = await startProcess([path.join(root, 'scripts/bench/upstream.mjs')], { BENCH_DELTAS: String(DELTAS) }, (out) => out.match(/^(http:\/\/\S+)$/m)?.[1]);
   const stream = makeClient(Math.max(64, CONCURRENCY * 2));
   const results = {};
   try {
-    for (const shape of SHAPES) {
+    for (const shape of SHAPES.filter((s) => s !== 'cache')) {
       if (shape === 'split' && !(await postgresReachable())) console.log(`split: skipped, PostgreSQL not reachable at ${PG_ADMIN_URL}`);
       else results[shape] = await runShape(shape, upstream.match, upstream.child.pid, stream);
     }
   } finally {
     await stop(upstream.child);
   }
-  writeReport(results);
+  const cache = SHAPES.includes('cache') && (await postgresReachable()) ? await runCacheHits(stream) : null;
+  writeReport(results, cache);
   // The local-model benchmark (node-llama-cpp direct vs through Switchboard) writes its own section; BENCH_LOCAL=0 skips it.
   if (process.env.BENCH_LOCAL !== '0') await runLocalBench();
 }
 
-function writeReport(results) {
+function writeReport(results, cache) {
   const file = path.join(root, 'docs/BENCHMARKS.md');
   const f = (x) => x.toFixed(2);
   const ok = (cond) => (cond ? 'met' : '**not met**');
@@ -231,6 +291,19 @@ Two cores give 2,000 ms of CPU per second: the sum bounds streams per second.
 | shape | ${cpuColumns.join(' | ')} | sum |
 |---|${cpuColumns.map(() => '---').join('|')}|---|
 ${cpuRows}
+${
+  cache
+    ? `
+Response cache (\`cache.enabled: true\`, split shape): the same question ${CACHE_REQUESTS} times through the gateway, every
+answer a hit, interleaved with asking a provider directly that takes ${CACHE_FIRST_DELTA_MS} ms to its first token.
+
+| | TTFT p50 (ms) | TTFT p99 (ms) | whole answer p50 (ms) |
+|---|---|---|---|
+| provider, direct | ${f(cache.providerTtftP50)} | ${f(cache.providerTtftP99)} | ${f(cache.providerTotalP50)} |
+| cache hit through Switchboard | **${f(cache.hitTtftP50)}** (${ok(cache.hitTtftP50 < cache.providerTtftP50)}: faster than the provider) | ${f(cache.hitTtftP99)} | ${f(cache.hitTotalP50)} |
+`
+    : ''
+}
 <!-- gateway-bench:end -->`;
   let doc;
   try {

@@ -17,7 +17,7 @@ describe('api: agents', () => {
         ],
       }),
     );
-  });
+  }, 120_000);
   afterAll(async () => {
     await api?.close();
   });

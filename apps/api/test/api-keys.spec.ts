@@ -15,7 +15,7 @@ describe('api: keys', () => {
 
   beforeAll(async () => {
     api = await startTestApi(testConfig({ auth: { admin_key: ADMIN_KEY, api_key: SHARED_KEY } }));
-  });
+  }, 120_000);
   afterAll(async () => {
     await api?.close();
   });
@@ -59,9 +59,9 @@ describe('api: keys', () => {
     const created = await create({ name: 'usage' });
     expect(created.body.last_used_at).toBeNull();
     await api.request('GET', '/api/agents', { key: created.body.key });
-    // Written off the request path: give it a moment.
+    // Written off the request path: poll (up to 10 s, for a busy machine).
     let lastUsed: Date | null = null;
-    for (let i = 0; i < 50 && !lastUsed; i++) {
+    for (let i = 0; i < 500 && !lastUsed; i++) {
       lastUsed = (await api.db.apiKeys.get(created.body.id))?.lastUsedAt ?? null;
       if (!lastUsed) await new Promise((r) => setTimeout(r, 20));
     }

@@ -46,7 +46,7 @@ describe('api: conversations and messages', () => {
     );
     alice = await newKey('alice');
     bob = await newKey('bob');
-  });
+  }, 120_000);
   afterAll(async () => {
     await api?.close();
   });

@@ -14,7 +14,7 @@ describe('api: http behaviour', () => {
   beforeAll(async () => {
     redis = new Redis('redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
     api = await startTestApi(config, { redis, logger: log.logger });
-  });
+  }, 120_000);
   afterAll(async () => {
     await api?.close();
     redis?.disconnect();
@@ -171,6 +171,7 @@ describe('api: http behaviour', () => {
         'GET /api/conversations/{id}/messages',
         'POST /api/conversations/{id}/messages',
         'GET /api/keys',
+        'GET /api/providers',
         'POST /api/keys',
         'DELETE /api/keys/{id}',
         'GET /api/runs',

@@ -64,7 +64,7 @@ describe('api: socket.io notifications', () => {
       const conversation = await api.request<ConversationDto>('POST', '/api/conversations', { key: owner.key, body: {} });
       owner.conversation = conversation.body.id;
     }
-  });
+  }, 120_000);
   afterAll(async () => {
     for (const client of clients) client.close();
     await api?.close();
@@ -172,7 +172,7 @@ describe('api: socket.io notifications across api instances', () => {
     first = await startTestApi(config);
     second = await startTestApi(config, { db: first.db });
     worker = await workerNotifier(prefix);
-  });
+  }, 120_000);
   afterAll(async () => {
     for (const client of clients) client.close();
     await second?.close();
@@ -231,7 +231,7 @@ describe('api: socket.io notifications on an open install', () => {
   beforeAll(async () => {
     api = await startTestApi(testConfig({ redis: { prefix } }));
     worker = await workerNotifier(prefix);
-  });
+  }, 120_000);
   afterAll(async () => {
     await api?.close();
     worker?.redis.disconnect();

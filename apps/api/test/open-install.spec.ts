@@ -9,7 +9,7 @@ describe('api: open install', () => {
 
   beforeAll(async () => {
     api = await startTestApi(testConfig(), { logger: log.logger });
-  });
+  }, 120_000);
   afterAll(async () => {
     await api?.close();
   });

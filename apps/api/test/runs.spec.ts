@@ -26,7 +26,7 @@ describe('api: runs', () => {
     api = await startTestApi(testConfig({ auth: { admin_key: ADMIN_KEY, api_key: SHARED_KEY }, redis: { prefix } }), { redis });
     alice = await newKey('alice');
     bob = await newKey('bob');
-  });
+  }, 120_000);
   afterAll(async () => {
     await stopListening?.();
     await api?.close();
@@ -37,7 +37,8 @@ describe('api: runs', () => {
   });
 
   const waitForSignal = async (runId: string) => {
-    for (let i = 0; i < 100 && !signals.some((s) => s.runId === runId); i++) await new Promise((r) => setTimeout(r, 10));
+    // Up to 10 s: pub/sub on a busy machine.
+    for (let i = 0; i < 1000 && !signals.some((s) => s.runId === runId); i++) await new Promise((r) => setTimeout(r, 10));
     return signals.filter((s) => s.runId === runId);
   };
 

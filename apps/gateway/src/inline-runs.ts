@@ -3,7 +3,7 @@ import { type InlineRunLedger, type Redis, type RedisKeys, RunEventWriter, RunFe
 import {
   type CachedAnswer,
   callOptions,
-  describeFailure,
+  claimConversation,
   encodeRunRecord,
   type ModelRouter,
   newRunState,
@@ -11,10 +11,9 @@ import {
   type ProviderRegistry,
   replayCached,
   type ResponseCache,
-  type RunOutcome,
-  runOutcome,
+  type RunHost,
+  runLifecycle,
   type RunState,
-  settleAnswer,
   type RunTarget,
   streamModel,
 } from '@switchboard/runs';
@@ -103,8 +102,7 @@ export class InlineRuns {
   async start(job: ChatRunJob, target: RunTarget, deliver: (seq: number, event: RunEvent) => void, hit: CachedAnswer | null = null): Promise<void> {
     const { config, redis, urgent, keys, ledger } = this.deps;
     const abort = new AbortController();
-    // Like a worker's run: a run without a conversation gets its own, named after the run.
-    if (job.conversationId === null && job.externalConversationId === null) job.conversationId = job.runId;
+    claimConversation(job);
     const writer = new RunEventWriter(redis, keys, job.runId, 0, config.queue.events_ttl_seconds, null, config.server.stream_coalesce_ms, deliver, urgent);
     const state = newRunState(job.request.model);
     state.provider = target.provider;
@@ -146,46 +144,44 @@ export class InlineRuns {
     hit: CachedAnswer | null,
   ): Promise<void> {
     const { job, abort } = run;
-    const { config, registry, router, ledger, logger } = this.deps;
+    const { config, registry, router, cache, ledger } = this.deps;
+    const logger = this.deps.logger.child({ runId: job.runId });
     const emit = (event: RunEvent): void => writer.append(event);
     // A gateway's run is its first attempt, never an agent's, never in the background.
-    const outcome = (status: RunOutcome['status'], error: string | null): RunOutcome => runOutcome(state, 1, status, error);
-    const close = (o: RunOutcome): Promise<void> =>
+    const host: RunHost = {
+      attempt: 1,
+      logger,
+      emit,
+      flush: () => writer.flush(),
       // If this fails the lease stays: a worker takes the run over, finds it finished, and records it.
-      ledger.close(job.runId, encodeRunRecord(job, o)).catch((error: unknown) => logger.warn({ err: error, runId: job.runId }, 'could not queue the record of an inline run'));
-    try {
-      emit({ t: 'start', provider: state.provider, model: state.model, attempt: 1 });
-      if (hit) replayCached(hit, state, emit);
-      else await streamModel(registry, router.model(target.candidates, observeRoute(state, emit)), callOptions(job, abort.signal), '', state, emit);
-      await writer.flush();
-      await close(outcome('succeeded', null));
-      settleAnswer({ cache: this.deps.cache, limits: router.limits, tokenLimits: config.rate_limit.tokens_per_minute, logger }, job, state);
-    } catch (error) {
-      // It never began (the client was told 503), or a worker took it over meanwhile and owns it now.
-      if ((await opened) || error instanceof RunFencedError) return;
-      if (writer.failed) {
-        abort.abort(error); // stop the provider call: its answer can no longer be written
-        return this.handOffWhenRedisIsBack(job, error);
-      }
-      if (abort.signal.aborted && abort.signal.reason === GATEWAY_SHUTDOWN) {
-        await writer.flush().catch(() => undefined);
-        await ledger.release([job.runId]).catch(() => undefined);
-        logger.info({ runId: job.runId }, 'gateway closing: the run goes to a worker');
-        return;
-      }
-      // The router already retried and fell back: a provider failure here is final.
-      const cancelled = abort.signal.aborted;
-      const failure = describeFailure(error, cancelled);
-      logger[cancelled ? 'info' : 'error']({ err: cancelled ? undefined : error, runId: job.runId, code: failure.code }, 'run ended without an answer');
-      try {
-        emit({ t: 'error', ...failure });
-        await writer.flush();
-      } catch (writeError) {
-        logger.error({ err: writeError, runId: job.runId }, 'could not write the terminal event');
-        return this.handOffWhenRedisIsBack(job, writeError);
-      }
-      await close(outcome(cancelled ? 'cancelled' : 'failed', failure.message));
-    }
+      record: (o) => ledger.close(job.runId, encodeRunRecord(job, o)).catch((error: unknown) => logger.warn({ err: error }, 'could not queue the record of an inline run')),
+      takeOver: async (error) => {
+        // It never began (the client was told 503), or a worker took it over meanwhile and owns it now.
+        if ((await opened) || error instanceof RunFencedError) return true;
+        if (writer.failed) {
+          abort.abort(error); // stop the provider call: its answer can no longer be written
+          await this.handOffWhenRedisIsBack(job, error);
+          return true;
+        }
+        if (abort.signal.aborted && abort.signal.reason === GATEWAY_SHUTDOWN) {
+          await writer.flush().catch(() => undefined);
+          await ledger.release([job.runId]).catch(() => undefined);
+          logger.info('gateway closing: the run goes to a worker');
+          return true;
+        }
+        return false;
+      },
+      terminalWriteFailed: async (error) => {
+        await this.handOffWhenRedisIsBack(job, error);
+        return true;
+      },
+    };
+    await runLifecycle({ config, cache, limits: router.limits }, host, job, state, abort.signal, {
+      execute: async () => {
+        if (hit) replayCached(hit, state, emit);
+        else await streamModel(registry, router.model(target.candidates, observeRoute(state, emit)), callOptions(job, abort.signal), '', state, emit);
+      },
+    });
   }
 
   /** The run becomes a queued job that continues from its events (a worker's first attempt is its second). */

@@ -16,7 +16,7 @@ import { runAgent } from './agent-run.js';
 import { runPipelineTarget } from './pipeline-run.js';
 import {
   callOptions,
-  describeFailure,
+  claimConversation,
   type ModelRouter,
   newRunState,
   observeRoute,
@@ -24,9 +24,11 @@ import {
   type ProviderRegistry,
   type ResponseCache,
   resolveTarget,
+  type RunHost,
+  runLifecycle,
   type RunOutcome,
   runOutcome,
-  settleAnswer,
+  type RunTarget,
   streamModel,
 } from '@switchboard/runs';
 import type { RunLiveness } from './run-liveness.js';
@@ -60,9 +62,9 @@ export interface ChatRunDeps {
 }
 
 /**
- * Runs one chat completion: resolve the model, stream its parts into the run's events, record the result.
- * Failures end the run with a terminal `error` event (so no client waits forever) unless BullMQ will retry it
- * and nothing has been streamed yet.
+ * Runs one chat completion on a worker: the shared run lifecycle (libs/runs runLifecycle) with what is the
+ * worker's own: continuing what earlier attempts streamed, agents and pipelines, background runs and their
+ * notifications, heartbeats, and handing the job back to BullMQ when the worker shuts down.
  */
 export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, signal?: AbortSignal): Promise<void> {
   const { config, redis, keys, logger } = deps;
@@ -96,8 +98,7 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
   // The same on every attempt (the run's own id), so a retried run lands where its notifications said.
   // A conversation id the client sent is not announced before the database has checked it is the client's:
   // notifications would otherwise reach the room of someone else's conversation.
-  const ownConversation = data.conversationId === null && data.externalConversationId === null;
-  if (ownConversation) data.conversationId = data.runId;
+  const ownConversation = claimConversation(data);
   // Off the hot path: queued and batched; only the final record below waits for it.
   deps.liveness?.start({ id: data.runId, apiKeyId: data.apiKeyId, requestedModel: data.request.model, attempt, startedAt: state.startedAt });
   const record = async (o: RunOutcome): Promise<void> => {
@@ -136,6 +137,26 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
   };
   const outcome = (status: RunOutcome['status'], error: string | null): RunOutcome => runOutcome(state, attempt, status, error);
 
+  const host: RunHost = {
+    attempt,
+    logger: log,
+    emit,
+    flush: () => writer.flush(),
+    record,
+    takeOver: async (error) => {
+      if (error instanceof RunFencedError) {
+        log.warn('another attempt owns this run now; stopping');
+        throw new UnrecoverableError(error.message);
+      }
+      if (abort.signal.aborted && abort.signal.reason === WORKER_SHUTDOWN) {
+        // Not the client's wish: hand the run back so another worker continues it from the last event.
+        await writer.flush().catch(() => undefined);
+        throw new Error('worker shut down during the run', { cause: error });
+      }
+      return false;
+    },
+  };
+
   try {
     if (prior.finished) {
       // The answer was complete and delivered; only recording it failed last time.
@@ -150,90 +171,74 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
       else notify('run.completed', { text: state.text, conversationId: await recordedConversation(deps, data, ownConversation) });
       return;
     }
-    const target = resolveTarget(config, deps.catalog, data.request.model, data.request);
-    state.provider = target.provider;
-    state.model = target.model;
-    state.agentName = target.agent?.name ?? null;
-    if (state.background) {
-      deps.backgrounded.add(data.runId);
-      deps.liveness?.markBackground(data.runId);
-    }
-    emit({ t: 'start', provider: state.provider, model: state.model, attempt });
-    const options = callOptions(data, abort.signal);
-    if (target.agent) {
-      notifies = true;
-      notify('run.started');
-      const { messages, tools: clientTools = [], abortSignal: _signal, ...call } = options;
-      await runAgent(deps, {
-        runId: data.runId,
-        agent: target.agent,
-        candidates: target.candidates,
-        messages,
-        prefix: prior.text,
-        call,
-        clientTools,
-        signal: abort.signal,
-        background: state.background,
-        acceptedAt: job.timestamp,
-        state,
-        emit: {
-          text: (d) => emit({ t: 'text', d }),
-          progress: (d) => {
-            emit({ t: 'reasoning', d });
-            if (state.background) notify('run.progress', { message: d.trim() });
+    let target!: RunTarget;
+    const prepare = (): void => {
+      target = resolveTarget(config, deps.catalog, data.request.model, data.request);
+      state.provider = target.provider;
+      state.model = target.model;
+      state.agentName = target.agent?.name ?? null;
+      if (state.background) {
+        deps.backgrounded.add(data.runId);
+        deps.liveness?.markBackground(data.runId);
+      }
+    };
+    const execute = async (): Promise<void> => {
+      const options = callOptions(data, abort.signal);
+      if (target.agent) {
+        notifies = true;
+        notify('run.started');
+        const { messages, tools: clientTools = [], abortSignal: _signal, ...call } = options;
+        await runAgent(deps, {
+          runId: data.runId,
+          agent: target.agent,
+          candidates: target.candidates,
+          messages,
+          prefix: prior.text,
+          call,
+          clientTools,
+          signal: abort.signal,
+          background: state.background,
+          acceptedAt: job.timestamp,
+          state,
+          emit: {
+            text: (d) => emit({ t: 'text', d }),
+            progress: (d) => {
+              emit({ t: 'reasoning', d });
+              if (state.background) notify('run.progress', { message: d.trim() });
+            },
+            tool: (p) => emit({ t: 'tool', i: p.index, id: p.id, name: p.name, args: p.argumentsDelta }),
           },
-          tool: (p) => emit({ t: 'tool', i: p.index, id: p.id, name: p.name, args: p.argumentsDelta }),
-        },
-        goBackground,
-        notify,
-      });
-      emit({ t: 'finish', reason: state.finishReason as 'stop', usage: state.usage });
-    } else if (target.pipeline) {
-      // A pipeline's answer is made anew on every attempt: continuing one that had streamed would repeat or mix.
-      if (prior.text) throw new PipelineInterrupted();
-      notifies = true;
-      notify('run.started');
-      await runPipelineTarget(deps, {
-        pipeline: target.pipeline,
-        messages: options.messages,
-        signal: abort.signal,
-        state,
-        emit: { text: (d) => emit({ t: 'text', d }), progress: (d) => emit({ t: 'reasoning', d }) },
-      });
-      emit({ t: 'finish', reason: state.finishReason as 'stop', usage: state.usage });
-    } else {
-      await streamModel(deps.registry, deps.router.model(target.candidates, observeRoute(state, emit)), options, prior.text, state, emit);
+          goBackground,
+          notify,
+        });
+        emit({ t: 'finish', reason: state.finishReason as 'stop', usage: state.usage });
+      } else if (target.pipeline) {
+        // A pipeline's answer is made anew on every attempt: continuing one that had streamed would repeat or mix.
+        if (prior.text) throw new PipelineInterrupted();
+        notifies = true;
+        notify('run.started');
+        await runPipelineTarget(deps, {
+          pipeline: target.pipeline,
+          messages: options.messages,
+          signal: abort.signal,
+          state,
+          emit: { text: (d) => emit({ t: 'text', d }), progress: (d) => emit({ t: 'reasoning', d }) },
+        });
+        emit({ t: 'finish', reason: state.finishReason as 'stop', usage: state.usage });
+      } else {
+        await streamModel(deps.registry, deps.router.model(target.candidates, observeRoute(state, emit)), options, prior.text, state, emit);
+      }
+    };
+    // The router already retried and fell back (auto_pick.max_retries, fallbacks): a failure it reports is
+    // final. BullMQ's own attempts are for a worker that died or shut down mid-run (see host.takeOver).
+    const end = await runLifecycle({ config, cache: deps.cache, limits: deps.router.limits }, host, data, state, abort.signal, { prepare, execute });
+    const conversationId = await recordedConversation(deps, data, ownConversation);
+    if (end.status === 'succeeded') {
+      notify('run.completed', { text: state.text, conversationId });
+    } else if (end.status === 'failed' || end.status === 'cancelled') {
+      notify('run.failed', { error: end.error ?? 'failed', status: end.status, conversationId });
+      if (end.status === 'failed') throw new UnrecoverableError(end.error ?? 'failed');
     }
-    await writer.flush();
-    await record(outcome('succeeded', null));
-    settleAnswer({ cache: deps.cache, limits: deps.router.limits, tokenLimits: config.rate_limit.tokens_per_minute, logger: log }, data, state);
-    notify('run.completed', { text: state.text, conversationId: await recordedConversation(deps, data, ownConversation) });
-  } catch (error) {
-    if (error instanceof RunFencedError) {
-      log.warn('another attempt owns this run now; stopping');
-      throw new UnrecoverableError(error.message);
-    }
-    if (abort.signal.aborted && abort.signal.reason === WORKER_SHUTDOWN) {
-      // Not the client's wish: hand the run back so another worker continues it from the last event.
-      await writer.flush().catch(() => undefined);
-      throw new Error('worker shut down during the run', { cause: error });
-    }
-    // The router already retried and fell back (auto_pick.max_retries, fallbacks): a failure here is final.
-    // BullMQ's own attempts are for a worker that died or shut down mid-run.
-    const cancelled = abort.signal.aborted;
-    const failure = describeFailure(error, cancelled);
-    log[cancelled ? 'info' : 'error']({ err: cancelled ? undefined : error, code: failure.code }, 'run ended without an answer');
-    try {
-      emit({ t: 'error', ...failure });
-      await writer.flush();
-    } catch (writeError) {
-      log.error({ err: writeError }, 'could not write the terminal event');
-    }
-    await record(outcome(cancelled ? 'cancelled' : 'failed', failure.message)).catch((e: unknown) => {
-      log.error({ err: e }, 'could not record the failed run');
-    });
-    notify('run.failed', { error: failure.message, status: cancelled ? 'cancelled' : 'failed', conversationId: await recordedConversation(deps, data, ownConversation) });
-    if (!cancelled) throw new UnrecoverableError(failure.message);
   } finally {
     deps.active.delete(data.runId);
     deps.backgrounded.delete(data.runId);

@@ -90,6 +90,18 @@ export async function startWorker(options: WorkerOptions): Promise<SwitchboardWo
   const router = new ModelRouter({ config, registry, redis, sub, keys, logger });
   await router.start();
   const cache = new ResponseCache(config.cache, redis, keys);
+  new Gauge({
+    name: 'switchboard_worker_circuit_state',
+    help: 'Circuit breaker per provider as this worker sees it (0 closed, 1 half-open, 2 open)',
+    labelNames: ['provider'],
+    registers: [metrics],
+    collect() {
+      for (const p of config.providers) {
+        const state = router.breakers.view(p.name).state;
+        this.set({ provider: p.name }, state === 'open' ? 2 : state === 'half-open' ? 1 : 0);
+      }
+    },
+  });
   const chatDeps: ChatRunDeps = { config, catalog, registry, router, cache, recorder, liveness, redis, keys, logger, active, backgrounded, notifier };
   // Agents made or edited through the admin API reach runs within seconds: each run reads these two fields.
   const agentDirectory = new AgentDirectory(options.db?.agents ?? null, config.agents, logger);

@@ -62,7 +62,7 @@ beforeAll(async () => {
   const c = config();
   worker = await startWorker({ config: c, db, logger: pino({ level: 'silent' }), port: null });
   runQueue = new RunQueue(redis, keys, c.queue);
-}, 60000);
+}, 120000);
 
 afterAll(async () => {
   await worker?.close(0);

@@ -157,13 +157,12 @@ describe('runAgentLoop', () => {
   });
 
   it('cuts a model call that outlives the time budget', async () => {
-    script(() => ({ type: 'completion', chunks: ['slow ', 'slow ', 'slow'], deltaDelayMs: 400 }));
+    // The call never ends by itself (the upstream goes silent after one delta): only the budget can end it.
+    script(() => ({ type: 'completion', chunks: ['slow ', 'slow ', 'slow'], hangAfterDeltas: 1 }));
     const { hooks: h } = hooks(() => 'stop');
-    const started = Date.now();
     const result = await loop('take your time', h, { budget: new RunBudget(budgets({ sync: { max_iterations: 5, max_seconds: 0.5 } })) });
-    expect(Date.now() - started).toBeLessThan(1100);
     expect(result.stoppedBy).toMatchObject({ limit: 'seconds', phase: 'sync' });
-    expect(result.text).toMatch(/^slow [\s\S]*\[Stopped: the sync budget of 0.5 seconds was used up\.\]$/);
+    expect(result.text).toMatch(/^slow \s*\[Stopped: the sync budget of 0.5 seconds was used up\.\]$/);
   });
 
   it('lets a streaming call go on when the sync time runs out and the run moves to the background', async () => {
@@ -209,7 +208,8 @@ describe('runAgentLoop', () => {
     const run = loop('x', h, { tools: [slowTool], toolTimeoutMs: 60_000, signal: abort.signal });
     await expect(run).rejects.toThrow('cancelled by its owner');
     expect(toolStarted).toBe(true);
-    expect(Date.now() - started).toBeLessThan(2000);
+    // Far below the tool timeout (60 s), with room for a busy machine.
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('moves to the background (not stop) when time runs out during the last call the sync budget allows', async () => {
@@ -233,14 +233,15 @@ describe('runAgentLoop', () => {
       definition: { type: 'function', function: { name: 'slow_tool', parameters: { type: 'object' } } },
       execute: (_args, ctx) =>
         new Promise((resolve, reject) => {
-          const t = setTimeout(() => resolve('finally'), 3000);
+          const t = setTimeout(() => resolve('finally'), 20_000);
           ctx.signal.addEventListener('abort', () => (clearTimeout(t), reject(new Error('aborted'))));
         }),
     };
     const { hooks: h } = hooks(() => 'stop');
     const started = Date.now();
     const result = await loop('x', h, { tools: [slowTool], toolTimeoutMs: 60_000, budget: new RunBudget(budgets({ sync: { max_iterations: 5, max_seconds: 0.4 } })) });
-    expect(Date.now() - started).toBeLessThan(1500);
+    // Far below the tool's 20 s, with room for a busy machine.
+    expect(Date.now() - started).toBeLessThan(10_000);
     expect(result.stoppedBy).toMatchObject({ limit: 'seconds', phase: 'sync' });
     expect(result.text).toBe('[Stopped: the sync budget of 0.4 seconds was used up.]');
   });

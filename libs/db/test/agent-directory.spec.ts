@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { agentConfigSchema } from '@switchboard/contracts';
+import { waitFor } from '@switchboard/testing';
 import { AgentDirectory, type Database, openDatabase } from '../src/index.js';
 
 /** The agents runs use: config overlaid by the database's, on embedded PGlite. */
@@ -31,11 +32,13 @@ describe('AgentDirectory', () => {
       expect(directory.current[1]!.budgets.sync.max_iterations).toBe(5);
       expect(warnings).toContain('skipping an agent the schema rejects');
 
-      // A change is picked up on the next refresh, and reported once.
+      // A change is picked up on a later refresh (every 50 ms), and reported once.
       const made = (await db.agents.getByName('made'))!;
       await db.agents.delete(made.id);
-      await new Promise((r) => setTimeout(r, 200));
+      await waitFor(() => directory.current.length === 1, 'the refresh after the delete');
       expect(directory.current.map((a) => a.name)).toEqual(['helper']);
+      // Some more refreshes find nothing new: no second report (a pause that can only make this check weaker, never fail it wrongly).
+      await new Promise((r) => setTimeout(r, 150));
       expect(seen).toEqual([['helper', 'made'], ['helper']]);
     } finally {
       directory.close();

@@ -174,10 +174,11 @@ export function describeLanguageModelConformance(suite: ConformanceSuite): void 
     let teardown: () => Promise<void>;
     let model: LanguageModel;
 
+    // Setup starts real parts (a model, a server): on a machine shared with other suites it can outlast 30 s.
     beforeAll(async () => {
       ({ target, teardown } = await suite.setup());
       model = await target.createModel();
-    });
+    }, 120_000);
     afterAll(() => teardown?.());
 
     const call = (options: Partial<CallOptions> = {}): CallOptions => ({

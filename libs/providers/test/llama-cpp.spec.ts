@@ -311,19 +311,24 @@ describe('llama-cpp: concurrency and cancellation', () => {
         order.push(name);
         return collectStream(stream);
       });
-    const first = start('first');
+    // Long enough that the first call is still generating when the aborted one has left the queue.
+    let firstDone = false;
+    const first = solo.doStream({ messages: hello, maxTokens: 3000, seed: 1 }).then(({ stream }) => {
+      order.push('first');
+      return collectStream(stream).finally(() => (firstDone = true));
+    });
     const controller = new AbortController();
     const second = start('second', controller.signal);
     const third = start('third');
     await until(() => fx.provider.stats().find((s) => s.model === 'solo')?.waiting === 2);
     expect(fx.provider.stats().find((s) => s.model === 'solo')).toEqual({ model: 'solo', loaded: true, parallel: 1, busy: 1, waiting: 2 });
-    const abortedAt = performance.now();
     controller.abort();
     const rejection = await second.then(
       () => undefined,
       (error: unknown) => error,
     );
-    expect(ms(abortedAt)).toBeLessThan(200);
+    // At once: not when a sequence came free (the first call still holds the only one).
+    expect(firstDone).toBe(false);
     expect(rejection).toBeInstanceOf(ProviderError);
     expect((rejection as ProviderError).details).toMatchObject({ isAbort: true, isRetryable: false });
     await Promise.all([first, third]);
@@ -333,18 +338,13 @@ describe('llama-cpp: concurrency and cancellation', () => {
   it('abort mid-stream ends the stream promptly, frees the sequence, and the next call works', async () => {
     const settled = fx.nextSettled();
     const controller = new AbortController();
-    // If the abort did nothing, these 5000 tokens would take seconds and the timing check below would fail.
+    // If the abort did nothing, all 5000 tokens would come: the token count below would show it.
     const { stream } = await solo.doStream({ messages: hello, maxTokens: 5000, seed: 2, abortSignal: controller.signal });
     const parts: StreamPart[] = [];
-    let abortedAt = 0;
     for await (const part of stream) {
       parts.push(part);
-      if (parts.length === 5) {
-        abortedAt = performance.now();
-        controller.abort();
-      }
+      if (parts.length === 5) controller.abort();
     }
-    expect(ms(abortedAt)).toBeLessThan(500);
     expect(parts.at(-1)).toMatchObject({ type: 'error', error: { details: { isAbort: true, isRetryable: false } } });
     expect(finishOf(parts)).toBeUndefined();
     const event = await settled;
@@ -386,8 +386,8 @@ describe('llama-cpp: time limits', () => {
         () => undefined,
         (error: unknown) => error as ProviderError,
       );
+      // Its own limit ended it (the message says which), not timeout_ms nor the busy call finishing.
       expect(ms(started)).toBeGreaterThanOrEqual(250);
-      expect(ms(started)).toBeLessThan(1500);
       expect(waiting?.message).toMatch(/first_token_timeout_ms/);
       expect(waiting?.details).toMatchObject({ isRetryable: true });
       expect(waiting?.details.isAbort).toBeFalsy();
@@ -433,7 +433,8 @@ describe('llama-cpp: models that cannot run', () => {
           () => undefined,
           (e: unknown) => e as ProviderError,
         );
-      expect(ms(started)).toBeLessThan(3000);
+      // Refused before loading anything (room left for a busy machine).
+      expect(ms(started)).toBeLessThan(10_000);
       expect(error).toBeInstanceOf(ProviderError);
       expect(error?.message).toMatch(/model "local\/huge" needs ~\d+ GiB of RAM, [\d.]+ GiB free; lower n_ctx/);
       expect(error?.details.isRetryable).toBe(false);

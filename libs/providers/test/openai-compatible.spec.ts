@@ -196,7 +196,8 @@ describe('openai-compatible: reading streams', () => {
     const quick = createOpenAICompatibleModel(config({ base_url: upstream.url, first_token_timeout_ms: 200 }), 'm');
     const started = performance.now();
     const error = (await quick.doStream(hi).catch((e: unknown) => e)) as ProviderError;
-    expect(performance.now() - started).toBeLessThan(2000);
+    // The upstream never answers: only the 200 ms timeout can have ended it (room left for a busy machine).
+    expect(performance.now() - started).toBeLessThan(10_000);
     expect(error).toBeInstanceOf(ProviderError);
     expect(error.details).toMatchObject({ isRetryable: true });
     expect(error.details.isAbort).toBeFalsy();

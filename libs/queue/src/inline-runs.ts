@@ -47,6 +47,8 @@ export class InlineRunLedger {
     readonly leaseMs: number,
     /** Seconds the job stays readable after the run ended (config queue.events_ttl_seconds), for resuming. */
     private readonly ttlSeconds: number,
+    /** The clock leases are measured by; tests pass their own to move time instead of sleeping past a lease. */
+    private readonly now: () => number = Date.now,
   ) {
     // Scripts rather than MULTI: one command each, so on an auto-pipelined connection many runs' opens and
     // closes share a socket write (a MULTI is a pipeline of its own, and socket writes are the gateway's main cost).
@@ -58,12 +60,12 @@ export class InlineRunLedger {
 
   /** Stores the job and takes its lease. */
   async open(job: ChatRunJob): Promise<void> {
-    await this.redis.sbInlineOpen(this.keys.runJobData(job.runId), this.keys.inlineLeases(), JSON.stringify(job), Date.now() + this.leaseMs, job.runId);
+    await this.redis.sbInlineOpen(this.keys.runJobData(job.runId), this.keys.inlineLeases(), JSON.stringify(job), this.now() + this.leaseMs, job.runId);
   }
 
   /** Extends the leases of runs still in progress (ZADD XX: a lease a worker claimed meanwhile stays claimed). */
   async renew(runIds: string[]): Promise<void> {
-    const until = Date.now() + this.leaseMs;
+    const until = this.now() + this.leaseMs;
     for (let i = 0; i < runIds.length; i += 500) {
       const args = runIds.slice(i, i + 500).flatMap((id) => [until, id]);
       await this.redis.zadd(this.keys.inlineLeases(), 'XX', ...args);
@@ -94,7 +96,7 @@ export class InlineRunLedger {
    * job when it is still there (null: Redis lost it, so the run cannot be continued).
    */
   async claimExpired(limit = 200): Promise<{ runId: string; job: ChatRunJob | null }[]> {
-    const expired = await this.redis.zrangebyscore(this.keys.inlineLeases(), '-inf', Date.now(), 'LIMIT', 0, limit);
+    const expired = await this.redis.zrangebyscore(this.keys.inlineLeases(), '-inf', this.now(), 'LIMIT', 0, limit);
     const claimed: { runId: string; job: ChatRunJob | null }[] = [];
     for (const runId of expired) {
       if ((await this.redis.zrem(this.keys.inlineLeases(), runId)) !== 1) continue;

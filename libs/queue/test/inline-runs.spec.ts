@@ -34,46 +34,60 @@ afterAll(async () => {
   for (const c of [cmd, blocking, sub]) c.disconnect();
 });
 
+/** A clock the test moves by hand: a lease expires when the test says, not when a busy machine gets round to it. */
+const testClock = (): { now: () => number; advance: (ms: number) => void } => {
+  let t = Date.now();
+  return { now: () => t, advance: (ms) => void (t += ms) };
+};
+
 describe('InlineRunLedger', () => {
   it('keeps an open run until its lease expires, then lets exactly one claimer take it, job included', async () => {
-    const ledger = new InlineRunLedger(cmd, keys, 200, 60);
+    const clock = testClock();
+    const ledger = new InlineRunLedger(cmd, keys, 200, 60, clock.now);
     const j = job();
     await ledger.open(j);
+    clock.advance(199);
     expect(await ledger.claimExpired()).toEqual([]);
-    await new Promise((r) => setTimeout(r, 250));
+    clock.advance(2);
     const [first, second] = await Promise.all([ledger.claimExpired(), ledger.claimExpired()]);
     expect([...first!, ...second!]).toEqual([{ runId: j.runId, job: j }]);
   });
 
   it('renewing keeps a lease alive; release gives it up at once', async () => {
-    const ledger = new InlineRunLedger(cmd, keys, 200, 60);
+    const clock = testClock();
+    const ledger = new InlineRunLedger(cmd, keys, 200, 60, clock.now);
     const j = job();
     await ledger.open(j);
+    // Four renewals 150 ms apart: 600 ms in all, three times the lease, and it never lapses.
     for (let i = 0; i < 4; i++) {
-      await new Promise((r) => setTimeout(r, 100));
+      clock.advance(150);
+      expect(await ledger.claimExpired()).toEqual([]);
       await ledger.renew([j.runId]);
     }
+    clock.advance(199);
     expect(await ledger.claimExpired()).toEqual([]);
     await ledger.release([j.runId]);
     expect((await ledger.claimExpired()).map((c) => c.runId)).toEqual([j.runId]);
   });
 
   it('renew never brings back a lease that was claimed meanwhile', async () => {
-    const ledger = new InlineRunLedger(cmd, keys, 1, 60);
+    const clock = testClock();
+    const ledger = new InlineRunLedger(cmd, keys, 1, 60, clock.now);
     const j = job();
     await ledger.open(j);
-    await new Promise((r) => setTimeout(r, 5));
+    clock.advance(2);
     expect(await ledger.claimExpired()).toHaveLength(1);
     await ledger.renew([j.runId]);
     expect(await cmd.zscore(keys.inlineLeases(), j.runId)).toBeNull();
   });
 
   it('a claimed run whose job Redis lost comes with job null', async () => {
-    const ledger = new InlineRunLedger(cmd, keys, 1, 60);
+    const clock = testClock();
+    const ledger = new InlineRunLedger(cmd, keys, 1, 60, clock.now);
     const j = job();
     await ledger.open(j);
     await cmd.del(keys.runJobData(j.runId));
-    await new Promise((r) => setTimeout(r, 5));
+    clock.advance(2);
     expect(await ledger.claimExpired()).toEqual([{ runId: j.runId, job: null }]);
   });
 

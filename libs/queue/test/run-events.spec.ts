@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { RunEvent } from '@switchboard/contracts';
+import { waitFor } from '@switchboard/testing';
 import { randomUUID } from 'node:crypto';
 import {
   connectRedis,
@@ -33,6 +34,8 @@ const collect = (runId: string, afterSeq = 0): Promise<{ seq: number; event: Run
     );
   });
 
+const typesAfter = async (runId: string, afterSeq: number): Promise<string[]> => (await readRunEvents(cmd, keys, runId, afterSeq)).map((e) => e.event.t);
+
 const finish: RunEvent = { t: 'finish', reason: 'stop', usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 } };
 
 beforeAll(async () => {
@@ -54,8 +57,9 @@ afterAll(async () => {
 describe('run events', () => {
   it('delivers events appended after subscribing, in order, ending at the terminal event', async () => {
     const runId = randomUUID();
+    // Written right after subscribing, before the SUBSCRIBE is even answered: the catch-up read finds what the
+    // live messages missed.
     const done = collect(runId);
-    await new Promise((r) => setTimeout(r, 20));
     const w = new RunEventWriter(cmd, keys, runId, 0, 60);
     for (let i = 0; i < 100; i++) w.append({ t: 'text', d: `${i},` });
     w.append(finish);
@@ -125,7 +129,6 @@ describe('run events', () => {
     w.append({ t: 'text', d: 'a' });
     await w.flush();
     const resumer = collect(runId, 1);
-    await new Promise((r) => setTimeout(r, 20));
     w.append({ t: 'text', d: 'b' });
     await w.flush();
     w.append(finish);
@@ -137,26 +140,28 @@ describe('run events', () => {
 
   it('sends the first token at once and holds later deltas for the coalescing window', async () => {
     const runId = randomUUID();
+    // A window no test run outlasts: what is held stays held, whatever the machine's speed.
     const w = new RunEventWriter(cmd, keys, runId, 0, 60, null, 10_000);
     w.append({ t: 'start', provider: 'p', model: 'm', attempt: 1 });
     w.append({ t: 'text', d: 'first' });
-    await new Promise((r) => setTimeout(r, 50));
-    expect((await readRunEvents(cmd, keys, runId, 0)).map((e) => e.event.t)).toEqual(['start', 'text']);
+    await waitFor(async () => (await typesAfter(runId, 0)).length === 2, 'the start and the first token');
+    expect(await typesAfter(runId, 0)).toEqual(['start', 'text']);
     w.append({ t: 'text', d: ' sec' });
     w.append({ t: 'text', d: 'ond' });
-    await new Promise((r) => setTimeout(r, 50));
-    // Held: the window (10 s here) has not passed since the last write.
+    // A write that goes at once is sent within append, on this same connection, so a read sent after it sees
+    // it: an empty read proves the deltas were held (no sleep needed to give them a chance).
     expect(await readRunEvents(cmd, keys, runId, 2)).toEqual([]);
     w.append({ t: 'tool', i: 0, id: 'c', name: 'f', args: '{}' }); // not a delta: goes at once, taking the text along
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(async () => (await typesAfter(runId, 2)).length === 2, 'the tool call and the text it took along');
     expect((await readRunEvents(cmd, keys, runId, 2)).map((e) => e.event)).toEqual([
       { t: 'text', d: ' second' },
       { t: 'tool', i: 0, id: 'c', name: 'f', args: '{}' },
     ]);
     w.append({ t: 'text', d: 'tail' });
+    expect(await readRunEvents(cmd, keys, runId, 4)).toEqual([]);
     w.append(finish); // terminal: never waits
-    await new Promise((r) => setTimeout(r, 50));
-    expect((await readRunEvents(cmd, keys, runId, 4)).map((e) => e.event.t)).toEqual(['text', 'finish']);
+    await waitFor(async () => (await typesAfter(runId, 4)).length === 2, 'the tail and the terminal event');
+    expect(await typesAfter(runId, 4)).toEqual(['text', 'finish']);
     await w.flush();
   });
 

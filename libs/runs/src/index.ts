@@ -3,6 +3,7 @@ export * from './model-run.js';
 export * from './provider-registry.js';
 export * from './run-outcome.js';
 export * from './run-state.js';
+export * from './run-lifecycle.js';
 export * from './routing/circuit-breakers.js';
 export * from './routing/model-router.js';
 export * from './routing/provider-health.js';

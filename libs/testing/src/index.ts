@@ -4,3 +4,6 @@ export { fixturesDir, readFixture, splitSseEvents, parseSseData } from './sse-fi
 export { getFreePort } from './net.helpers.js';
 export { collectStream } from './stream.helpers.js';
 export * from './gguf/index.js';
+export { createGate, type Gate } from './gate.js';
+export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
+export { waitFor } from './wait.helpers.js';

@@ -3,12 +3,14 @@ import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import {
   collectStream,
+  createGate,
   fixturesDir,
   getFreePort,
   parseSseData,
   readFixture,
   startFakeUpstream,
   type FakeUpstream,
+  waitFor,
 } from '../src/index.js';
 
 interface Chunk {
@@ -198,11 +200,10 @@ describe('fake upstream', () => {
     expect(parseSseData(await res.text()).at(-1)).toBe('[DONE]');
   });
 
-  it('sends headers and the role chunk at once, then waits before the first delta and between deltas', async () => {
+  it('waits before the first delta and between deltas', async () => {
     upstream.setReply({ type: 'completion', chunks: ['a', 'b', 'c'], firstDeltaDelayMs: 120, deltaDelayMs: 60 });
     const started = performance.now();
     const res = await post(chat({ stream: true }));
-    expect(performance.now() - started).toBeLessThan(100);
     const reader = res.body!.getReader();
     const decoder = new TextDecoder();
     const arrivals: { at: number; text: string }[] = [];
@@ -217,11 +218,46 @@ describe('fake upstream', () => {
     expect(lastContent!.at - firstContent!.at).toBeGreaterThanOrEqual(110);
   });
 
+  it('sends headers and the role chunk at once, then holds the deltas until the test lets them go', async () => {
+    const gate = createGate();
+    upstream.setReply({ type: 'completion', chunks: ['a', 'b', 'c'], holdAfterDeltas: { after: 1, until: gate.opened } });
+    const res = await post(chat({ stream: true }));
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    while (!text.includes('"content":"a"')) text += decoder.decode((await reader.read()).value);
+    expect(text).toContain('"role":"assistant"');
+    expect(text).not.toContain('"content":"b"');
+    gate.open();
+    for (let r = await reader.read(); !r.done; r = await reader.read()) text += decoder.decode(r.value);
+    expect(parseSseData(text).filter((d) => d !== '[DONE]').map((d) => (JSON.parse(d) as Chunk).choices[0]?.delta.content ?? '').join('')).toBe('abc');
+    await expect(upstream.requests.at(-1)!.outcome).resolves.toBe('completed');
+  });
+
+  it('holds a JSON reply until the gate opens', async () => {
+    const gate = createGate();
+    upstream.setReply({ type: 'completion', text: 'held', holdAfterDeltas: { after: 0, until: gate.opened } });
+    const seen = upstream.requests.length;
+    let answered = false;
+    const res = post(chat()).then((r) => {
+      answered = true;
+      return r;
+    });
+    await waitFor(() => upstream.requests.length > seen, 'the request to arrive');
+    // The request is in, the gate shut: no answer yet.
+    await new Promise((r) => setImmediate(r));
+    expect(answered).toBe(false);
+    gate.open();
+    expect(((await (await res).json()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content).toBe('held');
+  });
+
   it('hangs until the client aborts, and records that the connection closed early', async () => {
     upstream.setReply({ type: 'hang' });
     const controller = new AbortController();
+    const seen = upstream.requests.length;
     const pending = post(chat({ stream: true }), { signal: controller.signal });
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => upstream.requests.length > seen, 'the request to arrive');
     const request = upstream.requests.at(-1)!;
     controller.abort();
     await expect(pending).rejects.toThrow();
@@ -371,7 +407,7 @@ describe('fake upstream options', () => {
   it('close() ends hanging connections', async () => {
     const hanging = await startFakeUpstream({ reply: { type: 'hang' } });
     const pending = fetch(`${hanging.url}/chat/completions`, { method: 'POST', body: JSON.stringify(chat()) });
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => hanging.requests.length === 1, 'the request to arrive');
     await hanging.close();
     await expect(pending).rejects.toThrow();
   });

@@ -77,7 +77,8 @@ describe('runToolCall', () => {
 
     const deaf = probe(() => new Promise(() => undefined));
     await expect(runToolCall(deaf, '{}', ctx, 100, live())).resolves.toMatchObject({ ok: false, content: 'Error: probe timed out after 100 ms' });
-    expect(Date.now() - started).toBeLessThan(1500);
+    // Neither tool ever ends by itself: the 100 ms timeouts ended both (room left for a busy machine).
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('rethrows when the run is cancelled, before or during the call', async () => {

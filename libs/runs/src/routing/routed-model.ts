@@ -98,12 +98,7 @@ export class RoutedModel implements LanguageModel {
   async doGenerate(options: CallOptions): Promise<GenerateResult> {
     const deadline = Date.now() + this.services.autoPick.timeout_ms;
     const failures: Failure[] = [];
-    for (const candidate of this.candidates) {
-      const gate = await this.services.gate(candidate);
-      if (gate.skip !== null) {
-        failures.push(this.skipped(candidate, gate.skip, gate.retryAfterMs));
-        continue;
-      }
+    for await (const { candidate, gate } of this.admitted(failures)) {
       for (let retry = 0; ; retry++) {
         const started = Date.now();
         try {
@@ -131,12 +126,7 @@ export class RoutedModel implements LanguageModel {
     /** The answer so far, of this call: what a fallback continues. */
     let answer = initialPrefix;
     let sawToolCall = false;
-    for (const candidate of this.candidates) {
-      const gate = await this.services.gate(candidate);
-      if (gate.skip !== null) {
-        failures.push(this.skipped(candidate, gate.skip, gate.retryAfterMs));
-        continue;
-      }
+    for await (const { candidate, gate } of this.admitted(failures)) {
       for (let retry = 0; ; retry++) {
         const started = Date.now();
         const continuing = answer.length > 0;
@@ -210,6 +200,15 @@ export class RoutedModel implements LanguageModel {
       }
     }
     yield { type: 'error', error: finalError(failures, answer.length > initialPrefix.length) };
+  }
+
+  /** The candidates in order, each with its gate; the skipped ones are noted in `failures` and the run's attempts. */
+  private async *admitted(failures: Failure[]): AsyncGenerator<{ candidate: RouteCandidate; gate: Gate & { skip: null } }> {
+    for (const candidate of this.candidates) {
+      const gate = await this.services.gate(candidate);
+      if (gate.skip === null) yield { candidate, gate };
+      else failures.push(this.skipped(candidate, gate.skip, gate.retryAfterMs));
+    }
   }
 
   private async shouldRetry(error: ProviderError, retry: number, deadline: number, signal: AbortSignal | undefined): Promise<boolean> {

@@ -44,6 +44,13 @@ export interface FakeCompletionReply {
   deltaDelayMs?: number;
   /** Stop writing after this many deltas and keep the connection open until the client leaves. */
   hangAfterDeltas?: number;
+  /**
+   * Stop after `after` deltas (0: right after the role chunk) until `until` settles, then go on; a JSON reply
+   * (`stream: false`) is sent once `until` settles. Not plain data
+   * like the rest: it lets a test hold streams mid-answer for certain while it breaks something, instead of
+   * hoping a delay is long enough.
+   */
+  holdAfterDeltas?: { after: number; until: PromiseLike<unknown> };
   /** Destroy the socket after this many deltas (a connection dropped mid-stream). */
   dropAfterDeltas?: number;
   /** Send a chunk that is not JSON after this many deltas, then end the response. */

@@ -109,6 +109,10 @@ async function streamSlowly(reply: FakeCompletionReply, rendered: RenderedStream
   const { deltas } = rendered;
   for (let i = 0; i <= deltas.length; i++) {
     if (res.destroyed || i === reply.hangAfterDeltas) return;
+    if (reply.holdAfterDeltas && i === reply.holdAfterDeltas.after) {
+      await reply.holdAfterDeltas.until;
+      if (res.destroyed) return;
+    }
     if (i === reply.dropAfterDeltas) {
       ex.dropped = true;
       res.socket?.destroy();
@@ -138,6 +142,7 @@ async function streamSlowly(reply: FakeCompletionReply, rendered: RenderedStream
 const needsSlowPath = (r: FakeCompletionReply): boolean =>
   !!(r.firstByteDelayMs || r.firstDeltaDelayMs || r.deltaDelayMs) ||
   r.hangAfterDeltas !== undefined ||
+  r.holdAfterDeltas !== undefined ||
   r.dropAfterDeltas !== undefined ||
   r.malformedAfterDeltas !== undefined ||
   r.endAfterDeltas !== undefined ||
@@ -156,12 +161,13 @@ function sendCompletion(reply: FakeCompletionReply, body: Record<string, unknown
   const { res } = ex;
   if (body['stream'] !== true) {
     const json = cached(effective, `j\0${model}`, () => renderJson(effective, model));
-    if (!effective.firstByteDelayMs) {
+    const hold = effective.holdAfterDeltas?.until;
+    if (!effective.firstByteDelayMs && !hold) {
       res.writeHead(200, jsonHeaders);
       res.end(json);
       return;
     }
-    void sleep(effective.firstByteDelayMs).then(() => {
+    void Promise.all([sleep(effective.firstByteDelayMs ?? 0), hold]).then(() => {
       if (res.destroyed) return;
       res.writeHead(200, jsonHeaders);
       res.end(json);
@@ -272,6 +278,10 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => route(req, ex, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
   });
+  // Node closes an idle keep-alive connection after 5 s; a client that reuses it just then, as a busy machine's
+  // slow timers make likely, fails with "other side closed". Tests see real servers keep connections longer.
+  server.keepAliveTimeout = 65000;
+  server.headersTimeout = 66000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
