@@ -177,7 +177,6 @@ describe('api: http behaviour', () => {
         'GET /api/runs',
         'GET /api/runs/{id}',
         'POST /api/runs/{id}/cancel',
-        'GET /api/providers',
         'GET /api/config',
       ].sort(),
     );
