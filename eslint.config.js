@@ -3,6 +3,7 @@
 import js from '@eslint/js';
 import nx from '@nx/eslint-plugin';
 import globals from 'globals';
+import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 /** Nx module boundaries with the given tag constraints (the rule's other options are the same everywhere). */
@@ -12,14 +13,13 @@ const boundaries = (depConstraints) => [
 ];
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/generated/**', 'apps/web/**', '.data/**', 'tmp/**', 'coverage/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/generated/**', '.data/**', 'tmp/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
-      globals: globals.node,
     },
     plugins: { '@nx': nx },
     rules: {
@@ -45,6 +45,21 @@ export default tseslint.config(
         { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:lib', 'type:testing'] },
       ]),
     },
+  },
+  {
+    files: ['**/*.ts'],
+    ignores: ['apps/web/src/**'],
+    languageOptions: { globals: globals.node },
+  },
+  {
+    // The web app runs in browsers (its build config and specs in Node), and follows the rules of hooks.
+    files: ['apps/web/**/*.ts', 'apps/web/**/*.tsx'],
+    ...reactHooks.configs.flat['recommended-latest'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
+    files: ['apps/web/src/**/*.spec.ts', 'apps/web/src/**/*.spec.tsx'],
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
   },
   {
     // NestJS injects by the constructor's parameter types, which need runtime (value) imports.

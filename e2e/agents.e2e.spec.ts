@@ -5,6 +5,7 @@ import OpenAI from 'openai';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { io, type Socket } from 'socket.io-client';
+import { apiCaller, COUNCIL_PIPELINE_YAML, fakeProviderYaml, judgeReply, loopReply, PATIENT_AGENT_YAML, pipelineStageReply } from './agent-fixtures.js';
 import { waitUntil } from './fault-support.js';
 import { cleanUp, type PlatformProcess, startPlatformProcess } from './platform-process.js';
 
@@ -31,7 +32,8 @@ const script = (req: FakeRequest): FakeReply => {
   const body = req.body as { model: string; messages: Msg[] };
   const firstUser = body.messages.find((m) => m.role === 'user')?.content ?? '';
   const tools = body.messages.filter((m) => m.role === 'tool');
-  if (body.model.startsWith('judge-')) return { type: 'completion', text: body.model === 'judge-c' ? 'No.' : 'Yes', usage: { prompt_tokens: 5, completion_tokens: 1 } };
+  const judged = judgeReply(req);
+  if (judged) return judged;
   const cmd = firstUser.split(':')[0] ?? '';
   switch (cmd) {
     case 'calc':
@@ -39,17 +41,13 @@ const script = (req: FakeRequest): FakeReply => {
         ? { type: 'completion', toolCalls: [{ name: 'calculator', arguments: '{"expression":"6*7"}' }, { name: 'current_time', arguments: '{}' }] }
         : { type: 'completion', chunks: ['The answer ', 'is ', String(tools[0]!.content), '.'] };
     case 'loop':
-      return { type: 'completion', text: `step${tools.length}. `, toolCalls: [{ name: 'calculator', arguments: '{"expression":"1+1"}' }], deltaDelayMs: 20 };
+      return loopReply(req);
     case 'ssrf':
       return tools.length === 0
         ? { type: 'completion', toolCalls: [{ name: 'http_fetch', arguments: JSON.stringify({ url: `http://127.0.0.1:${(secret.address() as AddressInfo).port}/admin` }) }] }
         : { type: 'completion', text: `The fetch said: ${String(tools[0]!.content)}` };
-    default: {
-      // Pipeline stages: the draft reads the request, the final stage reads the draft and the judges' verdict.
-      const last = body.messages.at(-1)?.content ?? '';
-      if (last.includes('Yes') && last.includes('draft')) return { type: 'completion', chunks: ['Final: ', 'the judges ', 'agreed.'] };
-      return { type: 'completion', text: 'draft answer' };
-    }
+    default:
+      return pipelineStageReply(req);
   }
 };
 
@@ -63,15 +61,7 @@ async function finishedRun<T extends { status: string }>(runId: string | null): 
   return run!;
 }
 
-async function adminJson<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${api}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${ADMIN}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return (res.status === 204 ? undefined : await res.json()) as T;
-}
+const adminJson = apiCaller(() => api, ADMIN);
 
 /** Streams a chat completion and gathers what an OpenAI client sees. */
 async function stream(model: string, content: string, c = client) {
@@ -110,35 +100,19 @@ server: { host: 127.0.0.1, gateway_port: 0, api_port: 0, worker_port: 0, heartbe
 redis: { url: redis://127.0.0.1:6379, prefix: ${prefix} }
 data_dir: ${dir}/data
 auth: { admin_key: ${ADMIN} }
-providers:
-  - name: fake
-    type: openai-compatible
-    base_url: ${upstream.url}
-    models: [m1, judge-a, judge-b, judge-c]
-    pricing: { '*': { input: 1, output: 2 } }
-auto_pick: { priority: [fake] }
-rate_limit: { requests_per_minute: 100000 }
+${fakeProviderYaml(upstream.url)}
 agents:
   - name: tooly
     model: fake/m1
     system_prompt: You use tools.
     tools: [calculator, current_time, http_fetch]
-  - name: patient
-    model: fake/m1
-    tools: [calculator]
-    budgets: { sync: { max_iterations: 2, max_seconds: 30 }, background: { max_iterations: 5, max_seconds: 60 } }
-    on_budget_exceeded: background
+${PATIENT_AGENT_YAML}
   - name: strict
     model: fake/m1
     tools: [calculator]
     budgets: { sync: { max_iterations: 3, max_seconds: 30 }, background: { max_iterations: 9, max_seconds: 60 } }
     on_budget_exceeded: stop
-pipelines:
-  - name: council
-    stages:
-      - { name: draft, type: single, model: fake/m1 }
-      - { name: judges, type: multi, models: [fake/judge-a, fake/judge-b, fake/judge-c], aggregate: { method: vote } }
-      - { name: final, type: single, model: fake/m1, input_from: [draft, judges] }
+${COUNCIL_PIPELINE_YAML}
 `,
   });
   gw = platform.urls.gateway!;

@@ -147,6 +147,28 @@ describe('gateway end to end (built apps, real Redis, fake upstream over HTTP)',
     expect(after.choices[0]!.message.content).toBe('Hello from upstream.');
   });
 
+  it('keeps a run going when a client that said `X-On-Disconnect: continue` leaves mid-stream; it resumes whole', async () => {
+    const controller = new AbortController();
+    const res = await fetch(`${gw}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/json', 'X-On-Disconnect': 'continue' },
+      body: JSON.stringify({ model: 'fake/m1', messages: [{ role: 'user', content: 'slow:25' }], stream: true }),
+      signal: controller.signal,
+    });
+    const runId = res.headers.get('x-run-id')!;
+    const reader = res.body!.getReader();
+    let seen = '';
+    while (!seen.includes('s2 ')) seen += new TextDecoder().decode((await reader.read()).value);
+    controller.abort();
+    const resumed = await fetch(`${gw}/v1/runs/${runId}/events`, { headers: { Authorization: `Bearer ${KEY}` } });
+    const body = await resumed.text();
+    const text = [...body.matchAll(/"content":"([^"]*)"/g)].map((m) => m[1]).join('');
+    expect(text).toBe(Array.from({ length: 40 }, (_, i) => `s${i} `).join(''));
+    expect(body).toContain('"finish_reason":"stop"');
+    const slowReq = upstream.requests.filter((r) => (r.body as { messages: { content: string }[] }).messages.at(-1)?.content === 'slow:25').at(-1)!;
+    await expect(slowReq.outcome).resolves.toBe('completed');
+  });
+
   it('resumes a run with Last-Event-ID, returning exactly the missing events', async () => {
     const res = await fetch(`${gw}/v1/chat/completions`, {
       method: 'POST',

@@ -10,6 +10,7 @@ import { installHttpHooks, requestId } from './common/http-hooks.js';
 import { NestPinoLogger } from './common/nest-pino-logger.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { setupOpenApi } from './openapi/openapi.setup.js';
+import { registerWebApp } from './web/web-app.routes.js';
 
 /** The app's logger when the caller brings none. Redaction is a second line of defence: nothing logs headers. */
 export function createApiLogger(config: SwitchboardConfig): Logger {
@@ -38,12 +39,13 @@ export async function createApiApp(deps: ApiDeps): Promise<NestFastifyApplicatio
     logger: false,
   });
   installHttpHooks(adapter.getInstance(), { logger, metrics });
-  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.register({ config, db, redis, logger, metrics, models: deps.configPath ? { configPath: deps.configPath } : {}, authenticator: deps.authenticator }), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.register({ config, db, redis, logger, metrics, models: deps.configPath ? { configPath: deps.configPath } : {}, authenticator: deps.authenticator, gatewayPort: deps.gatewayPort }), adapter, {
     logger: new NestPinoLogger(logger),
     // Throw instead of exiting the process: the caller may be a test or the all-in-one start.
     abortOnError: false,
   });
   setupOpenApi(app);
+  registerWebApp(adapter.getInstance(), deps.webDir);
   await app.init();
   return app;
 }

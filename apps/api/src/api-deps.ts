@@ -24,4 +24,11 @@ export interface ApiDeps {
   configPath?: string;
   /** Shared with a gateway in the same process (one key cache); default: the app makes its own. */
   authenticator?: Authenticator;
+  /**
+   * The port of the gateway the web app should call, when the caller runs one in this process (it may listen on
+   * a port picked at start); null until it listens. Unset: config.server.gateway_port.
+   */
+  gatewayPort?: () => number | null;
+  /** The built web app to serve at `/`; default apps/web/dist. */
+  webDir?: string;
 }

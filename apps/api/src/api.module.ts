@@ -13,6 +13,7 @@ import {
   AUTHENTICATOR,
   CONVERSATIONS_REPOSITORY,
   DATABASE,
+  GATEWAY_PORT,
   LOGGER,
   MESSAGES_REPOSITORY,
   MODELS_OPTIONS,
@@ -46,6 +47,8 @@ import { ProvidersController } from './providers/providers.controller.js';
 import { ProvidersService } from './providers/providers.service.js';
 import { RunsController } from './runs/runs.controller.js';
 import { RunsService } from './runs/runs.service.js';
+import { WebConfigController } from './web/web-config.controller.js';
+import { WebConfigService } from './web/web-config.service.js';
 
 export interface ApiModuleDeps {
   config: SwitchboardConfig;
@@ -55,6 +58,7 @@ export interface ApiModuleDeps {
   metrics: MetricsService;
   models?: ModelsOptions;
   authenticator: Authenticator | undefined;
+  gatewayPort?: () => number | null;
 }
 
 /** The whole REST app in one module: it is small, and one list of its parts reads better than a module tree. */
@@ -74,6 +78,7 @@ export class ApiModule {
         ProvidersController,
         ModelsController,
         BenchmarksController,
+        WebConfigController,
       ],
       providers: [
         ...externalProviders(deps),
@@ -89,6 +94,7 @@ export class ApiModule {
         ModelsService,
         BenchmarksService,
         ProvidersService,
+        WebConfigService,
         HealthService,
         NotificationsService,
         NotificationsServer,
@@ -127,6 +133,7 @@ function externalProviders(deps: ApiModuleDeps): Provider[] {
             },
     },
     ...(deps.redis ? [{ provide: REDIS, useValue: deps.redis }] : []),
+    ...(deps.gatewayPort ? [{ provide: GATEWAY_PORT, useValue: deps.gatewayPort }] : []),
     repository(AGENTS_REPOSITORY, (db) => db.agents),
     repository(CONVERSATIONS_REPOSITORY, (db) => db.conversations),
     repository(MESSAGES_REPOSITORY, (db) => db.messages),

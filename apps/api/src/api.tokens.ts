@@ -8,6 +8,8 @@ export const REDIS = Symbol('REDIS');
 export const LOGGER = Symbol('LOGGER');
 export const API_METRICS = Symbol('API_METRICS');
 export const AUTHENTICATOR = Symbol('AUTHENTICATOR');
+/** `() => number | null`: the port the gateway of this process listens on, once it does. */
+export const GATEWAY_PORT = Symbol('GATEWAY_PORT');
 
 export const AGENTS_REPOSITORY = Symbol('AGENTS_REPOSITORY');
 export const CONVERSATIONS_REPOSITORY = Symbol('CONVERSATIONS_REPOSITORY');

@@ -44,6 +44,9 @@ export interface TestApiOptions {
   logger?: Logger;
   /** Share another app's database (left open on close); default: a fresh in-memory PGlite. */
   db?: Database;
+  /** The built web app to serve (see ApiDeps.webDir). */
+  webDir?: string;
+  gatewayPort?: () => number | null;
 }
 
 /** The API on a free loopback port, by default over its own in-memory PGlite database. */
@@ -51,7 +54,7 @@ export async function startTestApi(config: SwitchboardConfig, options: TestApiOp
   const ownDb = options.db === undefined;
   const db = options.db ?? (await openDatabase('memory://'));
   const logger = options.logger ?? pino({ level: 'silent' });
-  const api = await startApi({ config, db, redis: options.redis, logger }).catch(async (error: unknown) => {
+  const api = await startApi({ config, db, redis: options.redis, logger, webDir: options.webDir, gatewayPort: options.gatewayPort }).catch(async (error: unknown) => {
     if (ownDb) await db.close();
     throw error;
   });

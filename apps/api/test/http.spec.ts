@@ -177,6 +177,7 @@ describe('api: http behaviour', () => {
         'GET /api/providers',
         'POST /api/keys',
         'DELETE /api/keys/{id}',
+        'GET /api/runs',
         'GET /api/runs/{id}',
         'POST /api/runs/{id}/cancel',
         'GET /api/models',
@@ -188,12 +189,13 @@ describe('api: http behaviour', () => {
         'GET /api/benchmarks',
         'POST /api/benchmarks',
         'GET /api/benchmarks/{id}',
+        'GET /api/config',
       ].sort(),
     );
     const createAgent = res.body.paths['/api/agents']?.post?.requestBody?.content['application/json']?.schema;
     expect(Object.keys(createAgent?.properties ?? {})).toEqual(expect.arrayContaining(['name', 'system_prompt', 'budgets']));
     expect(Object.keys(res.body.components.schemas)).toEqual(
-      expect.arrayContaining(['Agent', 'ConversationPage', 'CreatedApiKey', 'ApiError', 'Run', 'ModelCatalogue', 'CatalogueModel', 'ModelDownload', 'ModelSelection', 'Benchmark', 'BenchmarkList']),
+      expect.arrayContaining(['Agent', 'ConversationPage', 'CreatedApiKey', 'ApiError', 'Run', 'ModelCatalogue', 'CatalogueModel', 'ModelDownload', 'ModelSelection', 'Benchmark', 'BenchmarkList', 'RunPage', 'WebConfig']),
     );
     const createBenchmark = res.body.paths['/api/benchmarks']?.post?.requestBody?.content['application/json']?.schema;
     expect(Object.keys(createBenchmark?.properties ?? {})).toEqual(expect.arrayContaining(['models', 'reference_model', 'prompt_set', 'max_tokens']));

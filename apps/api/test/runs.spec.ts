@@ -76,6 +76,44 @@ describe('api: runs', () => {
     expect((await api.request('GET', `/api/runs/${run.id}`)).status).toBe(401);
   });
 
+  it("lists the caller's runs (admins all), filtered by status, agent, model and date, page by page", async () => {
+    const carol = await newKey('carol');
+    const dave = await newKey('dave');
+    const mine: Awaited<ReturnType<typeof api.db.runs.create>>[] = [];
+    for (const [model, status] of [['council', 'succeeded'], ['auto', 'failed'], ['council', 'failed']] as const) {
+      mine.push(await api.db.runs.create({ apiKeyId: carol.id, requestedModel: model, status, provider: 'fake', providerModel: 'm1' }));
+    }
+    const theirs = await api.db.runs.create({ apiKeyId: dave.id, requestedModel: 'council' });
+    type Page = { data: RunDto[]; next_cursor: string | null };
+    const list = async (query: string, key = carol.key) => {
+      const ids: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { status: number; body: Page } = await api.request<Page>('GET', `/api/runs?limit=2${query}${cursor ? `&cursor=${cursor}` : ''}`, { key });
+        expect(page.status).toBe(200);
+        ids.push(...page.body.data.map((r) => r.id));
+        cursor = page.body.next_cursor;
+      } while (cursor);
+      return ids;
+    };
+
+    expect(await list('')).toEqual([...mine].reverse().map((r) => r.id));
+    expect(await list('&status=failed')).toEqual([mine[2]!.id, mine[1]!.id]);
+    expect(await list('&agent=council&status=failed')).toEqual([mine[2]!.id]);
+    expect(await list('&model=fake/m1')).toHaveLength(3);
+    expect(await list('&model=auto')).toEqual([mine[1]!.id]);
+    expect(await list(`&from=${new Date(Date.now() - 60_000).toISOString()}`)).toHaveLength(3);
+    expect(await list('&to=2000-01-01')).toEqual([]);
+    expect(await list('', dave.key)).toEqual([theirs.id]);
+    expect(await list('&agent=council', ADMIN_KEY)).toEqual(expect.arrayContaining([theirs.id, mine[0]!.id, mine[2]!.id]));
+
+    const bad = await api.request<ApiErrorBody>('GET', '/api/runs?status=sleeping&from=yesterday', { key: carol.key });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details?.map((d) => d.path)).toEqual(['status', 'from']);
+    expect((await api.request<ApiErrorBody>('GET', '/api/runs?cursor=nope', { key: carol.key })).status).toBe(400);
+    expect((await api.request('GET', '/api/runs')).status).toBe(401);
+  });
+
   it('lets the owner or an admin cancel a live run (the signal reaches the workers), nobody else', async () => {
     const run = await api.db.runs.create({ apiKeyId: alice.id, requestedModel: 'fake/m1', status: 'running', attempt: 1 });
     const denied = await api.request<ApiErrorBody>('POST', `/api/runs/${run.id}/cancel`, { key: bob.key });

@@ -40,13 +40,15 @@ export async function startPlatform(apps: readonly AppName[], config: Switchboar
   });
   const closers: (() => Promise<void>)[] = [() => authenticator.close()];
   const urls: RunningPlatform['urls'] = {};
+  // The api starts first and tells the web app where the gateway is: the port it listens on once it does.
+  let gatewayPort: number | null = null;
   try {
     // The gateway and the worker must agree on the model ids: both serve the same local models.
     const served = apps.includes('worker') || apps.includes('gateway') ? await servedConfig(config, logger) : config;
     if (apps.includes('api')) {
       const redis = createRedis(config.redis.url, 'api');
       await connectRedis(redis, config.redis.url);
-      const api = await startApi({ config, db, redis, authenticator, logger: logger.child({ app: 'api' }) });
+      const api = await startApi({ config, db, redis, authenticator, logger: logger.child({ app: 'api' }), gatewayPort: () => gatewayPort });
       urls.api = api.url;
       closers.push(async () => {
         await api.close();
@@ -61,6 +63,7 @@ export async function startPlatform(apps: readonly AppName[], config: Switchboar
     if (apps.includes('gateway')) {
       const gateway = await startGateway({ config: served, apiKeys: db.apiKeys, agents: db.agents, authenticator, logger: logger.child({ app: 'gateway' }) });
       urls.gateway = gateway.url;
+      gatewayPort = gateway.port;
       closers.push(() => gateway.close());
     }
   } catch (error) {

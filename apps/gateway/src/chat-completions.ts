@@ -79,7 +79,11 @@ export function chatCompletionsHandler(ctx: GatewayContext): (req: IncomingMessa
       metrics.cache.inc({ result: hit ? 'hit' : 'miss' });
     }
     const target = hit ? cachedTarget(hit) : inlineTarget(ctx, request);
+    // `X-On-Disconnect: continue`: the client will resume the run (a browser tab that reloads or closes), so
+    // losing its connection must not cancel it; it stops the run explicitly (POST /api/runs/:id/cancel).
+    const keepOnDisconnect = header(req, 'x-on-disconnect')?.toLowerCase() === 'continue';
     const cancel = (): void => {
+      if (keepOnDisconnect) return;
       // A run handed from this gateway to a worker is cancelled like any queued one.
       if (target && inline.cancel(runId, CLIENT_DISCONNECTED)) return;
       publishCancel(ctx.cmd, ctx.keys, runId, CLIENT_DISCONNECTED).catch(() => undefined);

@@ -15,7 +15,7 @@ export const SSE_HEADERS = {
 
 export const CORS_HEADERS = {
   'Access-Control-Allow-Origin': '*',
-  'Access-Control-Allow-Headers': 'Authorization, Content-Type, Cache-Control, Last-Event-ID, X-Conversation-Id, X-OpenWebUI-Chat-Id',
+  'Access-Control-Allow-Headers': 'Authorization, Content-Type, Cache-Control, Last-Event-ID, X-Conversation-Id, X-OpenWebUI-Chat-Id, X-On-Disconnect',
   'Access-Control-Expose-Headers': 'X-Run-Id, X-Cache, x-ratelimit-limit-requests, x-ratelimit-remaining-requests, x-ratelimit-reset-requests',
 };
 

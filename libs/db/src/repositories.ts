@@ -107,6 +107,22 @@ export interface RunsRepository {
   findStale(before: Date, limit: number): Promise<RunRow[]>;
   /** Oldest first. */
   listByConversation(conversationId: string): Promise<RunRow[]>;
+  /** Newest first (createdAt desc, id desc), narrowed by `filter`; `ownerKeyId` scopes as everywhere. */
+  list(ownerKeyId: string | null | undefined, filter: RunListFilter, page: PageQuery): Promise<Page<RunRow>>;
+}
+
+/** What a runs listing may be narrowed to; every field set must match. */
+export interface RunListFilter {
+  status?: RunRow['status'];
+  /** The model the client asked for, exactly: an agent's or pipeline's name, `auto`, `<provider>/<model>`. */
+  requestedModel?: string;
+  /** Asked for this model id, or answered by it (`<provider>/<model>`: `fake/m1` matches an `auto` run `fake` answered with `m1`). */
+  model?: string;
+  conversationId?: string;
+  /** Created at or after. */
+  from?: Date;
+  /** Created before. */
+  to?: Date;
 }
 
 export interface ProviderCallsRepository {

@@ -46,4 +46,9 @@ export class AuthService implements OnApplicationBootstrap, OnApplicationShutdow
   invalidate(hash: string): void {
     this.handle.authenticator.invalidate(hash);
   }
+
+  /** No key anywhere (see Authenticator.isOpen): the web app then asks for none. */
+  isOpen(): Promise<boolean> {
+    return this.handle.authenticator.isOpen();
+  }
 }

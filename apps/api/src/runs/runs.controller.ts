@@ -1,10 +1,10 @@
 import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { type RunDto, runSchema } from '@switchboard/contracts';
+import { type PageResponse, type RunDto, type RunListQuery, runListQuerySchema, runPageSchema, runSchema } from '@switchboard/contracts';
 import { CurrentPrincipal } from '../auth/auth.decorators.js';
 import { type Principal } from '../auth/principal.js';
 import { IdParamPipe } from '../common/id-param.pipe.js';
-import { ZodResponse } from '../common/zod-openapi.decorators.js';
+import { ZodQuery, ZodResponse } from '../common/zod-openapi.decorators.js';
 import { RunsService } from './runs.service.js';
 
 const runId = new IdParamPipe('Run');
@@ -14,6 +14,13 @@ const runId = new IdParamPipe('Run');
 @Controller('api/runs')
 export class RunsController {
   constructor(private readonly runs: RunsService) {}
+
+  /** The caller's runs (an admin's: everyone's), newest first. Attempts are on each run's own page. */
+  @Get()
+  @ZodResponse(200, runPageSchema, [400, 401])
+  list(@CurrentPrincipal() principal: Principal, @ZodQuery(runListQuerySchema) query: RunListQuery): Promise<PageResponse<RunDto>> {
+    return this.runs.list(principal, query);
+  }
 
   @Get(':id')
   @ZodResponse(200, runSchema, [401, 404])

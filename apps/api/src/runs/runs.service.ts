@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleDestroy, Optional } from '@nestjs/common';
-import { type ChatRunJob, type RunDto, type SwitchboardConfig } from '@switchboard/contracts';
+import { type ChatRunJob, type PageResponse, type RunDto, type RunListQuery, type SwitchboardConfig } from '@switchboard/contracts';
 import { type ProviderCallsRepository, type RunRow, type RunsRepository } from '@switchboard/db';
 import { publishCancel, redisKeys } from '@switchboard/queue';
 import { type RedisPinger } from '../api-deps.js';
@@ -33,6 +33,19 @@ export class RunsService implements OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     await this.queue.close();
+  }
+
+  async list(principal: Principal, query: RunListQuery): Promise<PageResponse<RunDto>> {
+    const filter = {
+      status: query.status as RunRow['status'] | undefined,
+      requestedModel: query.agent,
+      model: query.model,
+      conversationId: query.conversation_id,
+      from: query.from,
+      to: query.to,
+    };
+    const page = await this.runs.list(ownerScope(principal), filter, { cursor: query.cursor ?? null, limit: query.limit });
+    return { data: page.items.map((row) => toRunDto(row)), next_cursor: page.nextCursor };
   }
 
   async get(principal: Principal, id: string): Promise<RunDto> {

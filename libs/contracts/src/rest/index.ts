@@ -9,3 +9,4 @@ export * from './runs.schema.js';
 export * from './models.schema.js';
 export * from './benchmarks.schema.js';
 export * from './providers.schema.js';
+export * from './web-config.schema.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { runStatuses } from '../run-events.js';
-import { timestampSchema } from './pagination.schema.js';
+import { pageQuerySchema, pageSchema, timestampSchema } from './pagination.schema.js';
 
 /**
  * A run as its owner (or an admin) sees it: where it stands, who answered, what it used, why it failed.
@@ -48,3 +48,29 @@ export const runSchema = z
   })
   .meta({ id: 'Run' });
 export type RunDto = z.output<typeof runSchema>;
+
+export const runPageSchema = pageSchema(runSchema).meta({ id: 'RunPage' });
+
+/** An ISO 8601 date or date-time in a query string. */
+const queryDate = z.iso.datetime({ offset: true }).or(z.iso.date()).transform((v) => new Date(v));
+
+/**
+ * `GET /api/runs`: the caller's runs (an admin's: everyone's), newest first, with the shared cursor pagination.
+ * Every filter given must match.
+ */
+export const runListQuerySchema = pageQuerySchema.extend({
+  status: z.enum(runStatuses as [string, ...string[]]).optional(),
+  /** Runs asked of this agent or pipeline (its name, as the client sent it as `model`). */
+  agent: z.string().min(1).max(191).optional(),
+  /**
+   * Runs asked for this model id (`auto`, `<provider>/<model>`), or answered by this `<provider>/<model>`
+   * (an `auto` run answered by `fake/m1` matches `fake/m1`).
+   */
+  model: z.string().min(1).max(383).optional(),
+  conversation_id: z.string().min(1).max(36).optional(),
+  /** Created at or after (ISO 8601 date or date-time). */
+  from: queryDate.optional(),
+  /** Created before (ISO 8601 date or date-time). */
+  to: queryDate.optional(),
+});
+export type RunListQuery = z.output<typeof runListQuerySchema>;

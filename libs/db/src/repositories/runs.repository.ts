@@ -2,8 +2,10 @@ import type { RunStatus } from '@switchboard/contracts';
 import type { RunRow } from '../entities.js';
 import { newId } from '../ids.js';
 import type { PrismaDb } from '../prisma-client.js';
-import type { NewRun, RunsRepository, StartedRun } from '../repositories.js';
+import type { Page, PageQuery } from '../entities.js';
+import type { NewRun, RunListFilter, RunsRepository, StartedRun } from '../repositories.js';
 import { defined, jsonOrNull, toRunRow } from './mappers.js';
+import { after, decodeCursor, pageSize, toPage } from './pagination.js';
 import { guard, isRecordNotFound, mapPrismaError } from './prisma-errors.js';
 
 /** Statuses in which a worker is expected to heartbeat. */
@@ -84,6 +86,32 @@ export class PrismaRunsRepository implements RunsRepository {
     const rows = await this.db.run.findMany({ where: { conversationId }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
     return rows.map(toRunRow);
   }
+
+  async list(ownerKeyId: string | null | undefined, filter: RunListFilter, page: PageQuery): Promise<Page<RunRow>> {
+    const limit = pageSize(page);
+    const { status, requestedModel, model, conversationId, from, to } = filter;
+    const created = from || to ? { createdAt: { ...(from ? { gte: from } : {}), ...(to ? { lt: to } : {}) } } : {};
+    const rows = await this.db.run.findMany({
+      where: {
+        AND: [
+          ownerKeyId === undefined ? {} : { apiKeyId: ownerKeyId },
+          defined({ status, requestedModel, conversationId }),
+          model === undefined ? {} : { OR: [{ requestedModel: model }, servedBy(model)] },
+          created,
+          after('createdAt', decodeCursor('r', page.cursor), 'desc'),
+        ],
+      },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: limit + 1,
+    });
+    return toPage('r', rows, limit, (r) => ({ at: r.createdAt, id: r.id }), toRunRow);
+  }
+}
+
+/** `<provider>/<model>` as the columns a run keeps it in (a model name may itself contain slashes). */
+function servedBy(model: string): { provider: string; providerModel: string } {
+  const slash = model.indexOf('/');
+  return slash < 0 ? { provider: model, providerModel: '' } : { provider: model.slice(0, slash), providerModel: model.slice(slash + 1) };
 }
 
 export function runData(run: NewRun, now: Date) {

@@ -505,6 +505,51 @@ export function repositoryConformance(backend: BackendName): void {
         expect((await db.runs.listByConversation(c.id)).map((r) => r.id)).toEqual(runs.map((r) => r.id));
       });
 
+      it('lists runs newest first, scoped to their key, filtered, across pages', async () => {
+        const k = await db.apiKeys.create(key());
+        const other = await db.apiKeys.create(key());
+        const c = await db.conversations.create({ ownerKeyId: k.id });
+        const base = Date.now() - 3_600_000;
+        const made: Awaited<ReturnType<typeof db.runs.create>>[] = [];
+        // Several rows share a createdAt: the id breaks the tie, so pages neither skip nor repeat one.
+        for (let i = 0; i < 7; i++) {
+          made.push(
+            await db.runs.create({
+              apiKeyId: k.id,
+              requestedModel: i % 2 ? 'council' : 'auto',
+              status: i < 5 ? 'succeeded' : 'failed',
+              provider: 'fake',
+              providerModel: i % 3 ? 'm1' : 'm2',
+              conversationId: i === 6 ? c.id : null,
+            }),
+          );
+        }
+        const theirs = await db.runs.create({ apiKeyId: other.id, requestedModel: 'auto' });
+        const ids = async (filter: Parameters<typeof db.runs.list>[1], owner: string | null | undefined = k.id) =>
+          (await allPages((cursor) => db.runs.list(owner, filter, { cursor, limit: 2 }))).map((r) => r.id);
+
+        const all = await ids({});
+        expect(new Set(all)).toEqual(new Set(made.map((r) => r.id)));
+        expect(all).toHaveLength(7);
+        const rows = await Promise.all(all.map((id) => db.runs.get(id)));
+        for (let i = 1; i < rows.length; i++) expect(rows[i - 1]!.createdAt.getTime()).toBeGreaterThanOrEqual(rows[i]!.createdAt.getTime());
+        expect(await ids({}, other.id)).toEqual([theirs.id]);
+        // No owner (an admin): every key's runs.
+        const everyone = (await allPages((cursor) => db.runs.list(undefined, {}, { cursor, limit: 50 }))).map((r) => r.id);
+        expect(everyone).toEqual(expect.arrayContaining([...all, theirs.id]));
+
+        expect(new Set(await ids({ status: 'failed' }))).toEqual(new Set([made[5]!.id, made[6]!.id]));
+        expect(new Set(await ids({ requestedModel: 'council' }))).toEqual(new Set([1, 3, 5].map((i) => made[i]!.id)));
+        expect(new Set(await ids({ model: 'fake/m2' }))).toEqual(new Set([0, 3, 6].map((i) => made[i]!.id)));
+        expect(new Set(await ids({ model: 'council' }))).toEqual(new Set([1, 3, 5].map((i) => made[i]!.id)));
+        expect(await ids({ conversationId: c.id })).toEqual([made[6]!.id]);
+        expect(await ids({ status: 'failed', requestedModel: 'council' })).toEqual([made[5]!.id]);
+        expect(await ids({ from: new Date(base) })).toHaveLength(7);
+        expect(await ids({ to: new Date(base) })).toEqual([]);
+        expect(await ids({ from: new Date(Date.now() + 60_000) })).toEqual([]);
+        await expect(db.runs.list(k.id, {}, { cursor: 'not-a-cursor', limit: 2 })).rejects.toBeInstanceOf(InvalidCursorError);
+      });
+
       it('records provider calls of a run and lists them in order', async () => {
         const run = await db.runs.create({ requestedModel: 'auto' });
         const a = await db.providerCalls.create({ runId: run.id, provider: 'local', model: 'qwen', latencyMs: 120, promptTokens: 5, completionTokens: 6, outcome: 'error', error: 'boom' });

@@ -1,0 +1,40 @@
+import { NavLink, Outlet } from 'react-router';
+import { useSession } from '../auth/session';
+import { NotificationsProvider } from '../notifications/notifications';
+import styles from './layout.module.css';
+
+/**
+ * The frame of every page: the sections of the app (chat and run history here; the operator's console is
+ * meant to add its own beside them) and whoever is signed in.
+ */
+export function AppLayout() {
+  const { key, signOut, config } = useSession();
+  return (
+    <NotificationsProvider>
+      <div className={styles.shell}>
+        <header className={styles.header}>
+          <span className={styles.brand}>Switchboard</span>
+          <nav aria-label="Sections" className={styles.nav}>
+            <NavLink to="/" end className={({ isActive }) => (isActive ? styles.active : undefined)}>
+              Chat
+            </NavLink>
+            <NavLink to="/runs" className={({ isActive }) => (isActive ? styles.active : undefined)}>
+              Runs
+            </NavLink>
+          </nav>
+          <span className={styles.who}>
+            {config.auth === 'open' ? 'Open install (no key needed)' : `Key ${key?.slice(0, 8) ?? ''}…`}
+            {key && (
+              <button type="button" onClick={signOut}>
+                Sign out
+              </button>
+            )}
+          </span>
+        </header>
+        <main className={styles.main}>
+          <Outlet />
+        </main>
+      </div>
+    </NotificationsProvider>
+  );
+}
