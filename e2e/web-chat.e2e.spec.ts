@@ -287,7 +287,9 @@ describe('the web app in Chromium', () => {
       await page.getByRole('button', { name: 'Run again on the same input' }).click();
       await page.waitForURL(/\/chat\//, { timeout: WAIT });
       await lastAnswer(page).filter({ hasText: 'Final: the judges agreed.' }).waitFor({ timeout: WAIT });
-      expect(await page.getByRole('article', { name: 'Your message' }).innerText()).toBe('Is the sky blue?');
+      // The question is the run's input again (waited for: the conversation may render before its messages load).
+      await page.getByRole('article', { name: 'Your message' }).filter({ hasText: 'Is the sky blue?' }).first().waitFor({ timeout: WAIT });
+      expect(await page.getByRole('article', { name: 'Your message' }).first().innerText()).toBe('Is the sky blue?');
     } finally {
       await context.close();
     }

@@ -9,6 +9,7 @@ import type {
 import { statfs, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { lowerBoundNeed } from '../llama-cpp/memory-estimate.js';
 import type { ManifestModel, ModelManifest } from '../llama-cpp/model-manifest.js';
 import { firstLlamaProvider, TEST_MODEL_NAME, testModelPath } from '../llama-cpp/served-models.js';
 import { discoverDockerModelRunner, discoverOllama, type DiscoveredModel, type Discovery } from './local-servers.js';
@@ -195,7 +196,7 @@ async function llamaRow(
 async function ggufMemory(model: LlamaCppProviderConfig['models'][number], size: number, fits: (ram: number) => boolean): Promise<ModelMemory | null> {
   try {
     // Loaded on use: the api's image has no node-llama-cpp, and then the manifest's figure stands.
-    const [{ readGgufFileInfo }, { lowerBoundNeed }] = await Promise.all([import('node-llama-cpp'), import('../llama-cpp/memory-estimate.js')]);
+    const { readGgufFileInfo } = await import('node-llama-cpp');
     const info = await readGgufFileInfo(model.file, { logWarnings: false });
     const gpu = model.params.gpu_layers;
     // "auto" fits layers to free VRAM at load time; for the estimate, count them on the CPU.

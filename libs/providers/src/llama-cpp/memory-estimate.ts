@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { GgufInsights, type GgufFileInfo, type Llama } from 'node-llama-cpp';
+import type { GgufFileInfo, Llama } from 'node-llama-cpp';
 
 export interface MemoryNeed {
   /** Bytes of RAM the model plus its context need. */
@@ -55,6 +55,8 @@ export function lowerBoundNeed(fileInfo: GgufFileInfo, fileSizeBytes: number, pl
 
 /** node-llama-cpp's estimate (it simulates llama.cpp's allocations), for the model and its context. */
 export async function estimatorNeed(llama: Llama, fileInfo: GgufFileInfo, plan: MemoryPlan): Promise<MemoryNeed> {
+  // Loaded here, not at the top: the catalogue (on the api, which may run without node-llama-cpp) uses this module.
+  const { GgufInsights } = await import('node-llama-cpp');
   const insights = await GgufInsights.from(fileInfo, llama);
   const model = await insights.estimateModelResourceRequirementsV2({ gpuLayers: plan.gpuLayers });
   const context = await insights.estimateContextResourceRequirementsV2({

@@ -10,6 +10,8 @@ import { ProviderHealth } from './provider-health.js';
 import { RateLimits } from './rate-limits.js';
 import { type Gate, type RouteCandidate, RoutedModel, type RouteObserver, type RouteServices } from './routed-model.js';
 
+const OPEN_GATE: Gate = { skip: null, probe: false };
+
 export interface ModelRouterDeps {
   config: SwitchboardConfig;
   registry: ProviderRegistry;
@@ -68,7 +70,22 @@ export class ModelRouter {
     return new RoutedModel(candidates, this.services, observer);
   }
 
-  private async gate(c: RouteCandidate): Promise<Gate> {
+  /**
+   * Synchronous on the common path (provider up, circuit closed, no provider rate limit), so the provider request
+   * leaves in the same turn of the event loop as the run's first Redis write; Redis is asked only to probe a
+   * half-open circuit or to count a provider's rate limit.
+   */
+  private gate(c: RouteCandidate): Gate | Promise<Gate> {
+    const provider = this.providers.get(c.provider);
+    const limits = provider?.rate_limit;
+    const limited = !!limits && !!(limits.requests_per_minute || limits.tokens_per_minute);
+    if (provider?.enabled && provider.type === 'openai-compatible' && !limited && this.health.isUp(c.provider) && this.breakers.view(c.provider).state === 'closed') {
+      return OPEN_GATE;
+    }
+    return this.fullGate(c);
+  }
+
+  private async fullGate(c: RouteCandidate): Promise<Gate> {
     const provider = this.providers.get(c.provider);
     if (!provider?.enabled) return { skip: 'the provider is disabled' };
     if (provider.type === 'llama-cpp') {

@@ -47,7 +47,8 @@ export type Gate =
 export interface RouteServices {
   autoPick: AutoPickConfig;
   model(candidate: RouteCandidate): LanguageModel;
-  gate(candidate: RouteCandidate): Promise<Gate>;
+  /** A promise only when Redis must be asked (see ModelRouter.gate). */
+  gate(candidate: RouteCandidate): Gate | Promise<Gate>;
   /** How a partial answer is continued on this candidate. */
   continuation(candidate: RouteCandidate): 'prefill' | 'instruct';
   succeeded(candidate: RouteCandidate, usage: Usage, probe: boolean): void;
@@ -129,7 +130,14 @@ export class RoutedModel implements LanguageModel {
     /** The answer so far, of this call: what a fallback continues. */
     let answer = initialPrefix;
     let sawToolCall = false;
-    for await (const { candidate, gate } of this.admitted(failures)) {
+    for (const candidate of this.candidates) {
+      // Awaited only when it is a promise: on the common path the request below leaves in this very turn.
+      const pending = this.services.gate(candidate);
+      const gate = pending instanceof Promise ? await pending : pending;
+      if (gate.skip !== null) {
+        failures.push(this.skipped(candidate, gate.skip, gate.retryAfterMs, gate.error));
+        continue;
+      }
       for (let retry = 0; ; retry++) {
         const started = Date.now();
         const continuing = answer.length > 0;
