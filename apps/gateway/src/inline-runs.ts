@@ -185,8 +185,8 @@ export class InlineRuns {
   }
 
   /** The run becomes a queued job that continues from its events (a worker's first attempt is its second). */
-  private async handOff(job: ChatRunJob, delayMs = 0): Promise<void> {
-    await this.deps.runQueue.enqueueChat({ ...job, handoff: true }, delayMs);
+  private async handOff(job: ChatRunJob): Promise<void> {
+    await this.deps.runQueue.enqueueChat({ ...job, handoff: true });
     await this.deps.ledger.drop(job.runId);
   }
 
