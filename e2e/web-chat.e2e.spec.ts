@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { type FakeReply, type FakeRequest, type FakeUpstream, startFakeUpstream } from '@switchboard/testing';
+import { createGate, type FakeReply, type FakeRequest, type FakeUpstream, type Gate, startFakeUpstream } from '@switchboard/testing';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -23,6 +23,8 @@ const WAIT = 20_000;
 const LONG = Array.from({ length: 80 }, (_, i) => `w${i}`);
 
 let upstream: FakeUpstream;
+/** Held background steps of the `patient` agent, while a test wants them held. */
+let backgroundSteps: Gate | null = null;
 let platform: PlatformProcess;
 let api: string;
 let userKey: string;
@@ -57,8 +59,12 @@ const script = (req: FakeRequest): FakeReply => {
       return { type: 'completion', chunks: LONG.map((w) => `${w} `), deltaDelayMs: Number(arg) };
     case 'fail':
       return { type: 'http-error', status: 400, message: 'The upstream refused this request: content policy.' };
-    case 'loop':
-      return loopReply(req);
+    case 'loop': {
+      // The steps after the sync budget (2) wait for the test, which must see the run in the background first.
+      const reply = loopReply(req);
+      const step = body.messages.filter((m) => m.role === 'tool').length;
+      return backgroundSteps && step >= 2 ? { ...reply, holdAfterDeltas: { after: 0, until: backgroundSteps.opened } } : reply;
+    }
     default:
       return pipelineStageReply(req);
   }
@@ -251,8 +257,10 @@ describe('the web app in Chromium', () => {
   it('shows a run that went to the background, then its result as a notification and in the conversation', async () => {
     const { context, page } = await signedIn();
     try {
+      backgroundSteps = createGate();
       await send(page, 'loop: a long task', 'patient');
       await lastAnswer(page).filter({ hasText: 'Continuing in the background' }).waitFor({ timeout: WAIT });
+      backgroundSteps.open();
       const toast = page.getByRole('status').filter({ hasText: 'A background run finished' });
       await toast.waitFor({ timeout: 30_000 });
       expect(await toast.innerText()).toContain('step0. step1. step2.');
@@ -260,6 +268,8 @@ describe('the web app in Chromium', () => {
       await page.getByRole('article', { name: 'Answer' }).filter({ hasText: 'background budget of 5 model calls' }).waitFor({ timeout: WAIT });
       await shot(page, 'background-run');
     } finally {
+      backgroundSteps?.open();
+      backgroundSteps = null;
       await context.close();
     }
   });
@@ -287,9 +297,11 @@ describe('the web app in Chromium', () => {
       await page.getByRole('button', { name: 'Run again on the same input' }).click();
       await page.waitForURL(/\/chat\//, { timeout: WAIT });
       await lastAnswer(page).filter({ hasText: 'Final: the judges agreed.' }).waitFor({ timeout: WAIT });
-      // The question is the run's input again (waited for: the conversation may render before its messages load).
-      await page.getByRole('article', { name: 'Your message' }).filter({ hasText: 'Is the sky blue?' }).first().waitFor({ timeout: WAIT });
-      expect(await page.getByRole('article', { name: 'Your message' }).first().innerText()).toBe('Is the sky blue?');
+      // The question is the run's input again, once and alone (waited for: the prompt shown while the answer streams
+      // gives way to the stored message when the conversation's messages load, and the two may briefly overlap).
+      const asked = page.getByRole('article', { name: 'Your message' });
+      await waitUntil(async () => JSON.stringify(await asked.allTextContents()) === JSON.stringify(['Is the sky blue?']), WAIT, 100);
+      expect(await asked.allTextContents()).toEqual(['Is the sky blue?']);
     } finally {
       await context.close();
     }

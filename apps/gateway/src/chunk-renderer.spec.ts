@@ -44,6 +44,18 @@ describe('ChunkRenderer', () => {
     expect(later.choices[0].delta.tool_calls).toEqual([{ index: 0, function: { arguments: '{"a":1}' } }]);
   });
 
+  it('marks the message of a run that goes on in the background, then ends the stream with stop and [DONE]', () => {
+    const r = new ChunkRenderer('run-5', 'patient', 1, false);
+    r.render(1, { t: 'start', provider: 'p', model: 'm', attempt: 1 });
+    const lines = dataLines(r.render(2, { t: 'background', message: 'Continuing in the background.' }));
+    const message = JSON.parse(lines[0]!);
+    expect(message).toMatchObject({ id: 'chatcmpl-run-5', object: 'chat.completion.chunk', background: true });
+    expect(message.choices[0].delta).toEqual({ content: 'Continuing in the background.' });
+    expect(JSON.parse(lines[1]!)).not.toHaveProperty('background');
+    expect(JSON.parse(lines[1]!).choices[0].finish_reason).toBe('stop');
+    expect(lines[2]).toBe('[DONE]');
+  });
+
   it('ends a failed run with an OpenAI error object, then [DONE]', () => {
     const r = new ChunkRenderer('run-4', 'm', 1, false);
     const lines = dataLines(r.render(1, { t: 'error', status: 502, message: 'upstream down', type: 'upstream_error', code: 'provider_unavailable' }));

@@ -88,8 +88,13 @@ export class ChunkRenderer {
         }
         return `${out}data: [DONE]\n\n`;
       }
-      case 'background':
-        return `${this.roleDelta()}${id}data: ${this.choice(`{"content":${JSON.stringify(event.message)}}`)}\n\ndata: ${this.choice('{}', 'stop')}\n\ndata: [DONE]\n\n`;
+      case 'background': {
+        // `background: true` beside the standard fields (clients ignore what they do not know): a client can mark
+        // the run as going on without waiting for the socket.io notification, which a page that has only just
+        // connected may never get.
+        const message = this.choice(`{"content":${JSON.stringify(event.message)}}`);
+        return `${this.roleDelta()}${id}data: ${message.slice(0, -1)},"background":true}\n\ndata: ${this.choice('{}', 'stop')}\n\ndata: [DONE]\n\n`;
+      }
       case 'error':
         return `${id}data: ${JSON.stringify({ error: { message: event.message, type: event.type, param: null, code: event.code } })}\n\ndata: [DONE]\n\n`;
     }

@@ -7,7 +7,7 @@ import { useSession } from '../auth/session';
 import { useCreateConversation } from '../data/use-conversations';
 import { useMessages } from '../data/use-messages';
 import { useModels } from '../data/use-models';
-import { useBackgroundRuns } from '../notifications/notifications';
+import { useBackgroundRuns, useFollowBackground } from '../notifications/notifications';
 import type { AnswerState } from './answer-store';
 import styles from './chat.module.css';
 import { Composer } from './Composer';
@@ -29,6 +29,7 @@ export function ChatPage() {
   const messages = useMessages(conversationId, awaiting);
   const create = useCreateConversation();
   const background = useBackgroundRuns();
+  const followBackground = useFollowBackground();
   const [model, setModel] = useModelChoice(conversationId, models.data?.find((m) => m.id === 'auto')?.id ?? models.data?.[0]?.id);
 
   const stored = useMemo(() => messages.data ?? [], [messages.data]);
@@ -37,6 +38,13 @@ export function ChatPage() {
   useEffect(() => {
     if (answerStored && state && (state.status === 'done' || state.status === 'failed')) stream?.dismiss();
   }, [answerStored, state, stream]);
+
+  // The stream said the run goes on in the background: its result must reach this page even if the socket.io
+  // notification went out before this page's socket was connected.
+  const backgroundRunId = state?.background ? state.runId : null;
+  useEffect(() => {
+    if (backgroundRunId && conversationId) followBackground(backgroundRunId, conversationId);
+  }, [backgroundRunId, conversationId, followBackground]);
 
   // Stored messages keep their view objects while an answer streams, so only the answer re-renders per token.
   const storedViews = useMemo(() => toStoredViews(stored), [stored]);
@@ -109,7 +117,7 @@ function toStoredViews(stored: MessageDto[]): MessageView[] {
 function answerViews(stored: MessageDto[], state: AnswerState, background: ReadonlySet<string>): MessageView[] {
   const views: MessageView[] = [];
   if (!endsWithPrompt(stored, state)) views.push({ key: `prompt:${state.startedAt}`, role: 'user', content: state.prompt });
-  const inBackground = state.runId !== null && background.has(state.runId);
+  const inBackground = state.runId !== null && (background.has(state.runId) || (state.background === true && state.status === 'done'));
   views.push({
     key: `answer:${state.startedAt}`,
     role: 'assistant',

@@ -27,6 +27,8 @@ export interface AnswerState {
   error: { message: string; type: string; code: string | null } | null;
   status: AnswerStatus;
   startedAt: number;
+  /** The run went on in the background (the gateway said so in the stream); its result arrives as a notification. */
+  background?: boolean;
 }
 
 /** Where answers in progress are kept between page loads. */

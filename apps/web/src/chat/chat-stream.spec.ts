@@ -38,6 +38,10 @@ function script(prompt: string): Pick<FakeRun, 'events' | 'delayMs' | 'cutAfter'
   if (cmd === 'fail') {
     return { events: [...tokens(Number(a)).map((t) => chunk({ content: t })), JSON.stringify({ error: { message: 'The provider failed: boom', type: 'upstream_error', param: null, code: 'provider_error' } })], delayMs: 5, cutAfter: null };
   }
+  if (cmd === 'background') {
+    const message = { ...JSON.parse(chunk({ content: 'Continuing in the background.' })), background: true };
+    return { events: [chunk({ content: 'step0. ' }), JSON.stringify(message), chunk({}, 'stop')], delayMs: 5, cutAfter: null };
+  }
   if (cmd === 'reason') {
     return { events: [chunk({ reasoning_content: 'Running calculator…\n' }), chunk({ reasoning_content: 'calculator → 42\n' }), chunk({ content: 'It is 42.' }), chunk({}, 'stop')], delayMs: 5, cutAfter: null };
   }
@@ -188,6 +192,15 @@ describe('ChatStream', () => {
     expect(stream.state!.error).toBeNull();
     expect(stream.state!.text.length).toBeLessThan(expected(200).length);
     expect(runs.get(stream.state!.runId!)!.cancelledAt).not.toBeNull();
+  });
+
+  it("keeps the gateway's mark on a run that went on in the background", async () => {
+    const stream = new ChatStream(client(), memoryAnswerStore(), 'c8');
+    await stream.start('patient', [], 'background');
+    expect(stream.state).toMatchObject({ status: 'done', background: true, text: 'step0. Continuing in the background.' });
+    const plain = new ChatStream(client(), memoryAnswerStore(), 'c9');
+    await plain.start('auto', [], 'tokens:2:1');
+    expect(plain.state!.background).toBeUndefined();
   });
 
   it('shows a failure as an error, never as answer text', async () => {

@@ -21,6 +21,8 @@ interface Chunk {
   choices?: { delta?: { content?: string | null; reasoning_content?: string | null }; finish_reason?: string | null }[];
   usage?: Usage;
   error?: { message?: string; type?: string; code?: string | null };
+  /** The gateway's mark on the message of a run that goes on in the background. */
+  background?: boolean;
 }
 
 const LIVE = new Set<AnswerState['status']>(['connecting', 'streaming']);
@@ -225,6 +227,7 @@ export class ChatStream {
     if (choice?.delta?.reasoning_content) next.reasoning = state.reasoning + choice.delta.reasoning_content;
     if (choice?.finish_reason) next.finishReason = choice.finish_reason;
     if (chunk.usage) next.usage = chunk.usage;
+    if (chunk.background) next.background = true;
     if (chunk.model && chunk.model !== state.servedBy) next.servedBy = chunk.model;
     this.patch(next);
   }

@@ -1,6 +1,7 @@
 import type { RunNotification } from '@switchboard/contracts';
 import { useQueryClient } from '@tanstack/react-query';
-import { createContext, type ReactNode, useContext, useEffect, useRef, useState } from 'react';
+import { createContext, type ReactNode, useCallback, useContext, useEffect, useRef, useState } from 'react';
+import type { ApiClient } from '../api/client';
 import { Link } from 'react-router';
 import { io } from 'socket.io-client';
 import { useSession } from '../auth/session';
@@ -18,18 +19,72 @@ export function useBackgroundRuns(): ReadonlySet<string> {
   return useContext(BackgroundRuns);
 }
 
+type Follow = (runId: string, conversationId: string | null) => void;
+const FollowBackground = createContext<Follow>(() => undefined);
+
+/** Marks a run the page knows went to the background, so that its result is shown even if its notifications were missed. */
+export function useFollowBackground(): Follow {
+  return useContext(FollowBackground);
+}
+
+/**
+ * The notification a socket.io event would have brought, read from the API instead: for a background run that
+ * ended while no socket was connected (the page had only just loaded, or the connection blinked).
+ */
+async function endedRun(client: ApiClient, runId: string, conversationId: string | null): Promise<RunNotification | null> {
+  const run = await client.run(runId);
+  if (run.status !== 'succeeded' && run.status !== 'failed') return null;
+  const conversation = run.conversation_id ?? conversationId;
+  const answer = conversation ? (await client.messages(conversation)).findLast((m) => m.run_id === runId && m.role === 'assistant') : undefined;
+  return {
+    type: run.status === 'failed' ? 'run.failed' : 'run.completed',
+    runId,
+    conversationId: conversation,
+    apiKeyId: null,
+    status: run.status,
+    agent: null,
+    text: answer?.content ?? '',
+    ...(run.error ? { error: run.error } : {}),
+    at: run.finished_at ?? new Date().toISOString(),
+  };
+}
+
 /**
  * Run notifications over socket.io (the api's /socket.io, the key's room): a run that went to the background
  * is marked, and when it completes or fails a notification appears and the conversation, the runs and the
  * run's page are read again, so the result shows in every open tab.
  */
 export function NotificationsProvider({ children }: { children: ReactNode }) {
-  const { key } = useSession();
+  const { key, client } = useSession();
   const queryClient = useQueryClient();
   const [toasts, setToasts] = useState<Toast[]>([]);
   const [background, setBackground] = useState<ReadonlySet<string>>(new Set());
   // The same set, read by the socket's handlers (state updaters must stay free of side effects).
   const backgroundRef = useRef(new Set<string>());
+  // Their conversations, for reading a missed result back.
+  const conversationsRef = useRef(new Map<string, string | null>());
+  // A run's end, from a socket.io event or read back from the API: shown once, whichever comes first.
+  const endedRef = useRef<(n: RunNotification) => void>(() => undefined);
+  const check = useCallback(
+    (runId: string) => {
+      endedRun(client, runId, conversationsRef.current.get(runId) ?? null).then(
+        (n) => n && endedRef.current(n),
+        () => undefined, // the socket's event, or the next check, will tell
+      );
+    },
+    [client],
+  );
+  const follow = useCallback<Follow>(
+    (runId, conversationId) => {
+      const known = backgroundRef.current;
+      if (known.has(runId) || conversationsRef.current.has(runId)) return;
+      known.add(runId);
+      conversationsRef.current.set(runId, conversationId);
+      setBackground(new Set(known));
+      check(runId);
+    },
+    [check],
+  );
 
   useEffect(() => {
     const socket = io({ path: '/socket.io', auth: key ? { token: key } : {}, transports: ['websocket'] });
@@ -40,42 +95,49 @@ export function NotificationsProvider({ children }: { children: ReactNode }) {
       void queryClient.invalidateQueries({ queryKey: ['run', n.runId] });
     };
     const known = backgroundRef.current;
+    const ended = (n: RunNotification) => {
+      refresh(n);
+      // Only runs that went to the background: a person waiting for a sync answer is watching it already.
+      if (!known.delete(n.runId)) return;
+      setBackground(new Set(known));
+      setToasts((t) => (t.some((x) => x.id === n.runId) ? t : [...t, { id: n.runId, notification: n }]));
+    };
+    endedRef.current = ended;
     socket.on('run.backgrounded', (n: RunNotification) => {
       known.add(n.runId);
+      conversationsRef.current.set(n.runId, n.conversationId);
       setBackground(new Set(known));
     });
-    for (const type of ['run.completed', 'run.failed'] as const) {
-      socket.on(type, (n: RunNotification) => {
-        refresh(n);
-        // Only runs that went to the background: a person waiting for a sync answer is watching it already.
-        if (!known.delete(n.runId)) return;
-        setBackground(new Set(known));
-        setToasts((t) => (t.some((x) => x.id === n.runId) ? t : [...t, { id: n.runId, notification: n }]));
-      });
-    }
+    for (const type of ['run.completed', 'run.failed'] as const) socket.on(type, ended);
+    // Events sent while this socket was not connected are not sent again: read the runs it waits for back.
+    socket.on('connect', () => {
+      for (const runId of known) check(runId);
+    });
     return () => {
       socket.close();
     };
-  }, [key, queryClient]);
+  }, [key, queryClient, check]);
 
   return (
-    <BackgroundRuns.Provider value={background}>
-      {children}
-      <section className={styles.region} aria-label="Notifications">
-        {toasts.map(({ id, notification: n }) => (
-          <div key={id} role="status" className={n.type === 'run.failed' ? styles.failed : styles.toast}>
-            <strong>{n.type === 'run.failed' ? 'A background run failed' : 'A background run finished'}</strong>
-            <p>{n.type === 'run.failed' ? n.error : (n.text ?? '').slice(0, 140)}</p>
-            <div className={styles.actions}>
-              {n.conversationId && <Link to={`/chat/${n.conversationId}`}>Open the conversation</Link>}
-              <Link to={`/runs/${n.runId}`}>Run details</Link>
-              <button type="button" onClick={() => setToasts((t) => t.filter((x) => x.id !== id))}>
-                Dismiss
-              </button>
+    <FollowBackground.Provider value={follow}>
+      <BackgroundRuns.Provider value={background}>
+        {children}
+        <section className={styles.region} aria-label="Notifications">
+          {toasts.map(({ id, notification: n }) => (
+            <div key={id} role="status" className={n.type === 'run.failed' ? styles.failed : styles.toast}>
+              <strong>{n.type === 'run.failed' ? 'A background run failed' : 'A background run finished'}</strong>
+              <p>{n.type === 'run.failed' ? n.error : (n.text ?? '').slice(0, 140)}</p>
+              <div className={styles.actions}>
+                {n.conversationId && <Link to={`/chat/${n.conversationId}`}>Open the conversation</Link>}
+                <Link to={`/runs/${n.runId}`}>Run details</Link>
+                <button type="button" onClick={() => setToasts((t) => t.filter((x) => x.id !== id))}>
+                  Dismiss
+                </button>
+              </div>
             </div>
-          </div>
-        ))}
-      </section>
-    </BackgroundRuns.Provider>
+          ))}
+        </section>
+      </BackgroundRuns.Provider>
+    </FollowBackground.Provider>
   );
 }
