@@ -135,17 +135,42 @@ describe('reasons to skip a target', () => {
       {
         providers: [
           { name: 'ollama', type: 'openai-compatible', preset: 'ollama', base_url: deadUrl, models: ['m'] },
+          // A llama.cpp server on a base_url is probed when asked to; a preset's probe can be turned off.
+          { name: 'llamacpp', type: 'openai-compatible', health_check: true, base_url: deadUrl, models: ['m'] },
+          { name: 'vllm', type: 'openai-compatible', preset: 'vllm', health_check: false, base_url: deadUrl, models: ['m'] },
           { name: 'good', type: 'openai-compatible', base_url: good.url, models: ['m'] },
         ],
       },
       prefix,
       true,
     );
-    expect(r.health.probed).toEqual(['ollama']);
+    expect(r.health.probed).toEqual(['ollama', 'llamacpp']);
+    expect(r.health.isUp('llamacpp')).toBe(false);
     expect(r.health.isUp('ollama')).toBe(false);
     const result = await ask(r, [{ provider: 'ollama', model: 'm' }, { provider: 'good', model: 'm' }]);
     expect(outcomes(result.attempts)).toEqual(['ollama:skipped', 'good:ok']);
     expect(result.attempts[0]!.error).toMatch(/server is down/);
+  });
+
+  it('auto_pick.timeout_ms: a retry whose wait would end past it is not made, the router moves on', async () => {
+    const busy = await startFakeUpstream({ reply: { type: 'http-error', status: 503, message: 'busy', retryAfter: '1' } });
+    try {
+      const both = [{ provider: 'busy', model: 'm' }, { provider: 'good', model: 'm' }];
+      const providers = [
+        { name: 'busy', type: 'openai-compatible' as const, base_url: busy.url, models: ['m'], circuit_breaker: { enabled: false } },
+        { name: 'good', type: 'openai-compatible' as const, base_url: good.url, models: ['m'] },
+      ];
+      // Retry-After 1 s fits in 30 s: the same provider is asked again first.
+      const patient = await router({ providers, auto_pick: { max_retries: 1, timeout_ms: 30_000 } }, `sbtest-${randomUUID().slice(0, 8)}`);
+      expect(outcomes((await ask(patient, both)).attempts)).toEqual(['busy:error', 'busy:error', 'good:ok']);
+      expect(busy.requests).toHaveLength(2);
+      // It does not fit in 500 ms: no second request to it, the next provider answers.
+      const hurried = await router({ providers, auto_pick: { max_retries: 1, timeout_ms: 500 } }, `sbtest-${randomUUID().slice(0, 8)}`);
+      expect(outcomes((await ask(hurried, both)).attempts)).toEqual(['busy:error', 'good:ok']);
+      expect(busy.requests).toHaveLength(3);
+    } finally {
+      await busy.close();
+    }
   });
 
   it('a provider over its own rate limit is skipped, not failed', async () => {
