@@ -30,14 +30,15 @@ async function decidedAtOnce<T>(p: Promise<T>): Promise<boolean> {
   return settled;
 }
 
-const minute = (limit: number): RateWindow[] => [{ limit, windowMs: 60_000, label: `${limit}/minute` }];
+// Day windows: a test that straddled the start of a window would count in two (fixed windows start at midnight UTC).
+const daily = (limit: number): RateWindow[] => [{ limit, windowMs: 86_400_000, label: `${limit}/day` }];
 
 describe('RateLimits', () => {
   it('allows at once while far from the limit, and Redis still counts every request', async () => {
     const prefix = `sbtest-${randomUUID().slice(0, 8)}`;
     const [a, b] = [await gateway(prefix), await gateway(prefix)];
     // A key's own limit arrives as a new array with every request: the same limits all the same.
-    const windows = (): RateWindow[] => minute(1000);
+    const windows = (): RateWindow[] => daily(1000);
     // The first take waits for Redis: nothing is known yet.
     const first = a.take('key:k', windows());
     expect(await decidedAtOnce(first)).toBe(false);
@@ -62,7 +63,7 @@ describe('RateLimits', () => {
   it('lets Redis decide the last requests of a window, so two gateways never allow more than the limit', async () => {
     const prefix = `sbtest-${randomUUID().slice(0, 8)}`;
     const [a, b] = [await gateway(prefix), await gateway(prefix)];
-    const windows = minute(30); // the margin is 10: the last 10 (at least) go to Redis
+    const windows = daily(30); // the margin is 10: the last 10 (at least) go to Redis
     const decisions = [];
     for (let i = 0; i < 40; i++) decisions.push(await (i % 2 ? b : a).take('key:k', windows));
     expect(decisions.filter((d) => d!.allowed)).toHaveLength(30);
@@ -75,11 +76,11 @@ describe('RateLimits', () => {
   it('asks Redis every time for a small limit, and for a subject with token windows', async () => {
     const prefix = `sbtest-${randomUUID().slice(0, 8)}`;
     const a = await gateway(prefix);
-    const small = minute(10);
+    const small = daily(10);
     await a.take('key:small', small);
     expect(await decidedAtOnce(a.take('key:small', small))).toBe(false);
-    const requests = minute(1000);
-    const tokens = minute(100_000);
+    const requests = daily(1000);
+    const tokens = daily(100_000);
     await a.take('key:tokens', requests, tokens);
     expect(await decidedAtOnce(a.take('key:tokens', requests, tokens))).toBe(false);
   });
@@ -89,7 +90,7 @@ describe('RateLimits', () => {
     const c = createRedis(url, 'limits-failing', { maxRetriesPerRequest: 0, enableOfflineQueue: false });
     await connectRedis(c, url);
     const a = new RateLimits(c, redisKeys(prefix));
-    const windows = minute(1000);
+    const windows = daily(1000);
     await a.take('key:k', windows);
     c.disconnect();
     // Allowed from what was known; its count in Redis fails behind it.

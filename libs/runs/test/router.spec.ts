@@ -195,13 +195,14 @@ describe('reasons to skip a target', () => {
   it("a key's token limit refuses once its finished runs' tokens fill the window, and counts requests meanwhile", async () => {
     const prefix = `sbtest-${randomUUID().slice(0, 8)}`;
     const r = await router({ providers: [] }, prefix);
-    const requests = [{ limit: 10, windowMs: 60_000, label: '10/minute' }];
-    const tokens = [{ limit: 100, windowMs: 60_000, label: '100/minute' }];
+    // Hour windows: the test must not straddle the start of one.
+    const requests = [{ limit: 10, windowMs: 3_600_000, label: '10/hour' }];
+    const tokens = [{ limit: 100, windowMs: 3_600_000, label: '100/hour' }];
     const first = await r.limits.take('key:k1', requests, tokens);
     expect(first).toMatchObject({ allowed: true, kind: 'requests', remaining: 9 });
     await r.limits.addTokens('key:k1', tokens, 100);
     const refused = await r.limits.take('key:k1', requests, tokens);
-    expect(refused).toMatchObject({ allowed: false, kind: 'tokens', window: { label: '100/minute' } });
+    expect(refused).toMatchObject({ allowed: false, kind: 'tokens', window: { label: '100/hour' } });
     expect(refused!.resetMs).toBeGreaterThan(0);
     // Another key is untouched.
     expect(await r.limits.take('key:k2', requests, tokens)).toMatchObject({ allowed: true, remaining: 9 });
