@@ -1,0 +1,21 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { type QueueOverviewDto, queueOverviewSchema } from '@switchboard/contracts';
+import { AdminOnly } from '../auth/auth.decorators.js';
+import { ZodResponse } from '../common/zod-openapi.decorators.js';
+import { QueuesService } from './queues.service.js';
+
+@ApiTags('queues')
+@ApiBearerAuth()
+@AdminOnly()
+@Controller('api/queues')
+export class QueuesController {
+  constructor(private readonly queues: QueuesService) {}
+
+  /** Job counts per queue (BullMQ) and the runs being worked on now, queued or inline. */
+  @Get()
+  @ZodResponse(200, queueOverviewSchema, [401, 403, 503])
+  overview(): Promise<QueueOverviewDto> {
+    return this.queues.overview();
+  }
+}
