@@ -1,3 +1,4 @@
+import { useQuery } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { errorMessage } from '../api/errors';
 import { useSession } from '../auth/session';
@@ -15,6 +16,13 @@ export function TryAgent({ agent }: { agent: string }) {
   const [failure, setFailure] = useState<string | null>(null);
   const { stream, state } = useChatStream(client, conversationId);
   const live = state?.status === 'connecting' || state?.status === 'streaming';
+  // Gateways read the agents again every few seconds: a new or renamed agent can be tried once they list it.
+  const listed = useQuery({
+    queryKey: ['models', 'listing', agent],
+    queryFn: async ({ signal }) => (await client.models(signal)).some((m) => m.id === agent),
+    refetchInterval: (query) => (query.state.data ? false : 1000),
+  });
+  const ready = listed.data === true;
 
   const send = async (event: FormEvent) => {
     event.preventDefault();
@@ -39,9 +47,10 @@ export function TryAgent({ agent }: { agent: string }) {
         {live ? (
           <button type="button" onClick={() => void stream?.stop()}>Stop</button>
         ) : (
-          <button type="submit">Send</button>
+          <button type="submit" disabled={!ready}>Send</button>
         )}
       </form>
+      {!ready && <p className={styles.muted} role="status">Waiting for the gateway to list {agent}…</p>}
       {state && (
         <>
           <p className={styles.muted}>You: {state.prompt}</p>
