@@ -103,9 +103,11 @@ describe('the console in Chromium', () => {
       const statuses = await page.evaluate(async (key) => {
         const out: Record<string, number> = {};
         for (const p of ['/api/keys', '/api/providers', '/api/queues']) out[p] = (await fetch(p, { headers: { Authorization: `Bearer ${key}` } })).status;
+        out.session = (await fetch('/api/queues/board-session', { method: 'POST', headers: { Authorization: `Bearer ${key}` } })).status;
+        out.board = (await fetch('/api/admin/queues')).status;
         return out;
       }, userKey);
-      expect(statuses).toEqual({ '/api/keys': 403, '/api/providers': 403, '/api/queues': 403 });
+      expect(statuses).toEqual({ '/api/keys': 403, '/api/providers': 403, '/api/queues': 403, session: 403, board: 401 });
     } finally {
       await context.close();
     }
@@ -218,6 +220,34 @@ describe('the console in Chromium', () => {
         return (await circuit.innerText()).trim() === 'open';
       }, 30_000, 1000)).toBe(true);
       await shot(page, 'console-providers');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('shows the queues in bull-board behind a board session; no key, a user key or a forged cookie gets none', async () => {
+    // Outside the browser: no cookie, a made-up cookie, and a user key's session request are refused.
+    expect((await fetch(`${api}/api/admin/queues`)).status).toBe(401);
+    const forged = await fetch(`${api}/api/admin/queues/api/queues`, { headers: { cookie: 'sb_board=made-up' } });
+    expect(forged.status).toBe(401);
+    expect(((await forged.json()) as { error: { code: string } }).error.code).toBe('board_session_required');
+    expect((await fetch(`${api}/api/queues/board-session`, { method: 'POST', headers: { Authorization: `Bearer ${userKey}` } })).status).toBe(403);
+    expect((await fetch(`${api}/api/queues/board-session`, { method: 'POST' })).status).toBe(401);
+
+    const { context, page } = await signedIn(ADMIN);
+    try {
+      await page.goto(`${api}/console/queues`);
+      await page.getByRole('button', { name: 'Open the queue board' }).click();
+      const board = page.frameLocator('iframe[title="Queue board"]');
+      await board.getByText('runs', { exact: true }).first().waitFor({ timeout: WAIT });
+      await board.getByText('models', { exact: true }).first().waitFor({ timeout: WAIT });
+      // A queue's own page: its job lists come from the board's API, through the same session.
+      await board.getByText('runs', { exact: true }).first().click();
+      // Its jobs (the agent run of an earlier test, when the whole file runs) or the board's own "none".
+      await board.getByText(/No latest jobs in this queue|run\.chat/).first().waitFor({ timeout: WAIT });
+      await shot(page, 'console-queues');
+      const cookie = (await context.cookies(`${api}/api/admin/queues`)).find((c) => c.name === 'sb_board');
+      expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/api/admin/queues' });
     } finally {
       await context.close();
     }

@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { type QueueCountsDto, type QueueOverviewDto, type SwitchboardConfig } from '@switchboard/contracts';
 import { queueNames, type Redis, redisKeys } from '@switchboard/queue';
 import { Queue } from 'bullmq';
@@ -26,6 +27,26 @@ export class QueuesClient {
     );
     const runsActive = counts.find((c) => c.name === 'runs')?.active ?? 0;
     return { queues: counts, inline_runs: inline, active_runs: runsActive + inline };
+  }
+
+  /**
+   * A queue-board session (see queue-board.routes.ts): a random token whose hash is kept in Redis for `ttlSeconds`,
+   * so every api instance behind one address accepts it and none keeps state of its own.
+   */
+  async createBoardSession(ttlSeconds: number): Promise<string> {
+    const { redis } = await this.open();
+    const token = randomBytes(32).toString('base64url');
+    await unavailableOnError(redis.set(this.sessionKey(token), '1', 'EX', ttlSeconds));
+    return token;
+  }
+
+  async hasBoardSession(token: string): Promise<boolean> {
+    const { redis } = await this.open();
+    return (await unavailableOnError(redis.exists(this.sessionKey(token)))) === 1;
+  }
+
+  private sessionKey(token: string): string {
+    return `${this.config.redis.prefix}:board:session:${createHash('sha256').update(token).digest('hex')}`;
   }
 
   /** The queue handles, for whoever shows them (bull-board). */

@@ -1,7 +1,8 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, HttpCode, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { type QueueOverviewDto, queueOverviewSchema } from '@switchboard/contracts';
 import { AdminOnly } from '../auth/auth.decorators.js';
+import { type FastifyReply } from 'fastify';
 import { ZodResponse } from '../common/zod-openapi.decorators.js';
 import { QueuesService } from './queues.service.js';
 
@@ -17,5 +18,13 @@ export class QueuesController {
   @ZodResponse(200, queueOverviewSchema, [401, 403, 503])
   overview(): Promise<QueueOverviewDto> {
     return this.queues.overview();
+  }
+
+  /** Opens the queue board (bull-board at /api/admin/queues) for this browser: a short-lived HttpOnly cookie. */
+  @Post('board-session')
+  @HttpCode(204)
+  @ZodResponse(204, null, [401, 403, 503])
+  async boardSession(@Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
+    void reply.header('set-cookie', await this.queues.boardSessionCookie());
   }
 }

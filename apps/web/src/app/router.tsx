@@ -13,6 +13,7 @@ const ConsoleHome = lazy(() => import('../console/ConsoleHome'));
 const KeysPage = lazy(() => import('../console/KeysPage'));
 const AgentsPage = lazy(() => import('../console/AgentsPage'));
 const ProvidersPage = lazy(() => import('../console/ProvidersPage'));
+const QueuesPage = lazy(() => import('../console/QueuesPage'));
 
 const later = (page: ReactNode) => <Suspense fallback={<p className="boot">Loading…</p>}>{page}</Suspense>;
 
@@ -33,6 +34,7 @@ export const router = createBrowserRouter([
           { path: 'keys', element: later(<KeysPage />) },
           { path: 'agents', element: later(<AgentsPage />) },
           { path: 'providers', element: later(<ProvidersPage />) },
+          { path: 'queues', element: later(<QueuesPage />) },
         ],
       },
     ],

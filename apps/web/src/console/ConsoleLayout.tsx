@@ -12,6 +12,7 @@ const SECTIONS: { to: string; label: string; end?: boolean }[] = [
   { to: '/console/keys', label: 'Keys' },
   { to: '/console/agents', label: 'Agents' },
   { to: '/console/providers', label: 'Providers' },
+  { to: '/console/queues', label: 'Queues' },
   { to: '/console/models', label: 'Models' },
   { to: '/console/benchmarks', label: 'Benchmarks' },
 ];
