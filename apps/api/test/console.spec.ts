@@ -100,6 +100,28 @@ describe('api: console endpoints', () => {
       await runs.close();
     }
   });
+
+  it('a board session is a short-lived HttpOnly cookie for admins only, kept (hashed) in Redis; the board refuses anything else', async () => {
+    const session = await api.request('POST', '/api/queues/board-session', { key: ADMIN_KEY });
+    expect(session.status).toBe(204);
+    const cookie = session.headers.get('set-cookie') ?? '';
+    expect(cookie).toMatch(/^sb_board=[A-Za-z0-9_-]{40,}; Path=\/api\/admin\/queues; Max-Age=900; HttpOnly; SameSite=Strict$/);
+    const token = cookie.split(';')[0]!.split('=')[1]!;
+    const stored = await redis.keys(`${prefix}:board:session:*`);
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).not.toContain(token);
+    expect(await redis.ttl(stored[0]!)).toBeGreaterThan(0);
+
+    expect((await api.request('POST', '/api/queues/board-session', { key: user.key })).status).toBe(403);
+    expect((await api.request('POST', '/api/queues/board-session')).status).toBe(401);
+    for (const headers of [{}, { cookie: 'sb_board=forged' }, { cookie: `other=${token}` }]) {
+      const res = await api.request<ApiErrorBody>('GET', '/api/admin/queues/api/queues', { headers });
+      expect(res.status).toBe(401);
+      expect(res.body.error).toMatchObject({ type: 'authentication_error', code: 'board_session_required', param: null });
+    }
+    // A valid session serves the board itself: proven in the browser (e2e/web-console), since bull-board's Fastify
+    // adapter cannot load under Jest's module loader.
+  });
 });
 
 describe('api: /api/me on an open install', () => {
