@@ -204,7 +204,7 @@ describe('the console in Chromium', () => {
     }
   });
 
-  it("shows a provider's circuit open, live, when its upstream fails", async () => {
+  it("shows a provider's circuit open, live, when its upstream fails, and switches a provider off and on", async () => {
     const { context, page } = await signedIn(ADMIN);
     try {
       await page.goto(`${api}/console/providers`);
@@ -220,6 +220,22 @@ describe('the console in Chromium', () => {
         return (await circuit.innerText()).trim() === 'open';
       }, 30_000, 1000)).toBe(true);
       await shot(page, 'console-providers');
+
+      // Switched off at runtime: the routers skip it (within a second), and it answers again once switched back on.
+      const chat = async () =>
+        (await fetch(`${gateway}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ model: 'fake/m1', messages: [{ role: 'user', content: 'on?' }] }),
+        })).status;
+      expect(await chat()).toBe(200);
+      await page.getByRole('button', { name: 'Disable fake' }).click();
+      await page.getByRole('cell', { name: 'Enabled fake' }).filter({ hasText: 'off (switched)' }).waitFor({ timeout: WAIT });
+      expect(await waitUntil(async () => (await chat()) !== 200, WAIT, 200)).toBe(true);
+      expect(await chat()).toBeGreaterThanOrEqual(400);
+      await page.getByRole('button', { name: 'Enable fake' }).click();
+      await page.getByRole('cell', { name: 'Enabled fake' }).filter({ hasText: 'yes' }).waitFor({ timeout: WAIT });
+      expect(await waitUntil(async () => (await chat()) === 200, WAIT, 200)).toBe(true);
     } finally {
       await context.close();
     }

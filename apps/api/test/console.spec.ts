@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type ApiErrorBody, type ApiKeyDto, type CreatedApiKeyDto, type MeDto, type QueueOverviewDto } from '@switchboard/contracts';
+import {
+  type ApiErrorBody,
+  type ApiKeyDto,
+  type CreatedApiKeyDto,
+  type MeDto,
+  type ProviderStatusDto,
+  type ProviderStatusListDto,
+  type QueueOverviewDto,
+} from '@switchboard/contracts';
 import { createRedis, redisKeys } from '@switchboard/queue';
 import { Queue } from 'bullmq';
 import { ADMIN_KEY, SHARED_KEY, startTestApi, testConfig, type TestApi } from './api-harness.js';
@@ -13,7 +21,17 @@ describe('api: console endpoints', () => {
   let user: CreatedApiKeyDto;
 
   beforeAll(async () => {
-    api = await startTestApi(testConfig({ auth: { admin_key: ADMIN_KEY, api_key: SHARED_KEY, cache_ttl_ms: 250 }, redis: { prefix } }));
+    api = await startTestApi(
+      testConfig({
+        auth: { admin_key: ADMIN_KEY, api_key: SHARED_KEY, cache_ttl_ms: 250 },
+        redis: { prefix },
+        providers: [
+          { name: 'fake', type: 'openai-compatible', base_url: 'http://127.0.0.1:9/v1', models: ['m1'] },
+          { name: 'off', type: 'openai-compatible', base_url: 'http://127.0.0.1:9/v1', models: ['m1'], enabled: false },
+        ],
+      }),
+      { redis },
+    );
     user = (await api.request<CreatedApiKeyDto>('POST', '/api/keys', { key: ADMIN_KEY, body: { name: 'console-user', rate_limit_per_minute: 30 } })).body;
   }, 120_000);
   afterAll(async () => {
@@ -44,6 +62,7 @@ describe('api: console endpoints', () => {
       ['DELETE', `/api/keys/${user.id}`],
       ['POST', '/api/agents', { name: 'nope' }],
       ['GET', '/api/providers'],
+      ['PATCH', '/api/providers/fake', { enabled: false }],
       ['GET', '/api/queues'],
     ];
     for (const [method, path, body] of calls) {
@@ -99,6 +118,27 @@ describe('api: console endpoints', () => {
     } finally {
       await runs.close();
     }
+  });
+
+  it('PATCH /api/providers/:name switches a provider off and on in Redis, where every router reads it', async () => {
+    const off = await api.request<ProviderStatusDto>('PATCH', '/api/providers/fake', { key: ADMIN_KEY, body: { enabled: false } });
+    expect(off.status).toBe(200);
+    expect(off.body).toMatchObject({ name: 'fake', enabled: false, disabled_at_runtime: true });
+    expect(await redis.smembers(redisKeys(prefix).disabledProviders())).toEqual(['fake']);
+    const list = await api.request<ProviderStatusListDto>('GET', '/api/providers', { key: ADMIN_KEY });
+    expect(list.body.data.map((p) => [p.name, p.enabled, p.disabled_at_runtime])).toEqual([['fake', false, true], ['off', false, false]]);
+
+    const on = await api.request<ProviderStatusDto>('PATCH', '/api/providers/fake', { key: ADMIN_KEY, body: { enabled: true } });
+    expect(on.body).toMatchObject({ enabled: true, disabled_at_runtime: false });
+    expect(await redis.smembers(redisKeys(prefix).disabledProviders())).toEqual([]);
+
+    const configOff = await api.request<ApiErrorBody>('PATCH', '/api/providers/off', { key: ADMIN_KEY, body: { enabled: true } });
+    expect(configOff.status).toBe(400);
+    expect(configOff.body.error).toMatchObject({ param: 'enabled', type: 'invalid_request_error' });
+    expect((await api.request('PATCH', '/api/providers/nope', { key: ADMIN_KEY, body: { enabled: false } })).status).toBe(404);
+    const bad = await api.request<ApiErrorBody>('PATCH', '/api/providers/fake', { key: ADMIN_KEY, body: { enabled: 'no' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.param).toBe('enabled');
   });
 
   it('a board session is a short-lived HttpOnly cookie for admins only, kept (hashed) in Redis; the board refuses anything else', async () => {

@@ -194,6 +194,7 @@ describe('api: http behaviour', () => {
         'PATCH /api/keys/{id}',
         'GET /api/queues',
         'POST /api/queues/board-session',
+        'PATCH /api/providers/{name}',
       ].sort(),
     );
     const createAgent = res.body.paths['/api/agents']?.post?.requestBody?.content['application/json']?.schema;

@@ -171,6 +171,10 @@ export class ApiClient {
     return this.api('GET', '/api/providers', undefined, signal);
   }
 
+  setProviderEnabled(name: string, enabled: boolean): Promise<unknown> {
+    return this.api('PATCH', `/api/providers/${encodeURIComponent(name)}`, { enabled });
+  }
+
   runs(filter: RunFilter, cursor: string | null, signal?: AbortSignal): Promise<PageResponse<RunDto>> {
     const query = new URLSearchParams({ limit: '25' });
     for (const [k, v] of Object.entries(filter)) if (v) query.set(k, v);
