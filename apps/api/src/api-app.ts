@@ -11,6 +11,8 @@ import { NestPinoLogger } from './common/nest-pino-logger.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { setupOpenApi } from './openapi/openapi.setup.js';
 import { registerWebApp } from './web/web-app.routes.js';
+import { registerQueueBoard } from './queues/queue-board.routes.js';
+import { QueuesService } from './queues/queues.service.js';
 
 /** The app's logger when the caller brings none. Redaction is a second line of defence: nothing logs headers. */
 export function createApiLogger(config: SwitchboardConfig): Logger {
@@ -45,6 +47,7 @@ export async function createApiApp(deps: ApiDeps): Promise<NestFastifyApplicatio
     abortOnError: false,
   });
   setupOpenApi(app);
+  registerQueueBoard(adapter.getInstance(), app.get(QueuesService).client);
   registerWebApp(adapter.getInstance(), deps.webDir);
   await app.init();
   return app;

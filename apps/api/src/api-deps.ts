@@ -10,6 +10,10 @@ export interface RedisPinger {
   publish?(channel: string, message: string): Promise<number>;
   /** Reads circuit states and health probes for GET /api/providers. */
   mget?(...keys: string[]): Promise<(string | null)[]>;
+  /** The runtime provider switches (a SET of disabled names) for GET/PATCH /api/providers. */
+  smembers?(key: string): Promise<string[]>;
+  sadd?(key: string, member: string): Promise<number>;
+  srem?(key: string, member: string): Promise<number>;
 }
 
 /** Everything the API needs from outside: tests and the all-in-one start pass their own. */

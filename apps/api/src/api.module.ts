@@ -47,6 +47,10 @@ import { ProvidersController } from './providers/providers.controller.js';
 import { ProvidersService } from './providers/providers.service.js';
 import { RunsController } from './runs/runs.controller.js';
 import { RunsService } from './runs/runs.service.js';
+import { MeController } from './me/me.controller.js';
+import { MeService } from './me/me.service.js';
+import { QueuesController } from './queues/queues.controller.js';
+import { QueuesService } from './queues/queues.service.js';
 import { WebConfigController } from './web/web-config.controller.js';
 import { WebConfigService } from './web/web-config.service.js';
 
@@ -79,6 +83,8 @@ export class ApiModule {
         ModelsController,
         BenchmarksController,
         WebConfigController,
+        MeController,
+        QueuesController,
       ],
       providers: [
         ...externalProviders(deps),
@@ -95,6 +101,8 @@ export class ApiModule {
         BenchmarksService,
         ProvidersService,
         WebConfigService,
+        MeService,
+        QueuesService,
         HealthService,
         NotificationsService,
         NotificationsServer,

@@ -190,12 +190,17 @@ describe('api: http behaviour', () => {
         'POST /api/benchmarks',
         'GET /api/benchmarks/{id}',
         'GET /api/config',
+        'GET /api/me',
+        'PATCH /api/keys/{id}',
+        'GET /api/queues',
+        'POST /api/queues/board-session',
+        'PATCH /api/providers/{name}',
       ].sort(),
     );
     const createAgent = res.body.paths['/api/agents']?.post?.requestBody?.content['application/json']?.schema;
     expect(Object.keys(createAgent?.properties ?? {})).toEqual(expect.arrayContaining(['name', 'system_prompt', 'budgets']));
     expect(Object.keys(res.body.components.schemas)).toEqual(
-      expect.arrayContaining(['Agent', 'ConversationPage', 'CreatedApiKey', 'ApiError', 'Run', 'ModelCatalogue', 'CatalogueModel', 'ModelDownload', 'ModelSelection', 'Benchmark', 'BenchmarkList', 'RunPage', 'WebConfig']),
+      expect.arrayContaining(['Agent', 'ConversationPage', 'CreatedApiKey', 'ApiError', 'Run', 'ModelCatalogue', 'CatalogueModel', 'ModelDownload', 'ModelSelection', 'Benchmark', 'BenchmarkList', 'RunPage', 'WebConfig', 'Me', 'QueueOverview']),
     );
     const createBenchmark = res.body.paths['/api/benchmarks']?.post?.requestBody?.content['application/json']?.schema;
     expect(Object.keys(createBenchmark?.properties ?? {})).toEqual(expect.arrayContaining(['models', 'reference_model', 'prompt_set', 'max_tokens']));

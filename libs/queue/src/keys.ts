@@ -45,6 +45,8 @@ export interface RedisKeys {
   cacheIndex(): string;
   /** The last background probe of a provider's server (JSON), for GET /api/providers. */
   providerHealth(provider: string): string;
+  /** Providers an admin switched off at runtime (SET of names; PATCH /api/providers/:name), honoured by every router. */
+  disabledProviders(): string;
 }
 
 export function redisKeys(prefix: string): RedisKeys {
@@ -68,5 +70,6 @@ export function redisKeys(prefix: string): RedisKeys {
     cacheEntry: (hash) => `${prefix}:cache:${hash}`,
     cacheIndex: () => `${prefix}:cache`,
     providerHealth: (provider) => `${prefix}:health:${provider}`,
+    disabledProviders: () => `${prefix}:providers:disabled`,
   };
 }

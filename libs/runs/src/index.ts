@@ -10,3 +10,4 @@ export * from './routing/provider-health.js';
 export * from './routing/rate-limits.js';
 export * from './routing/response-cache.js';
 export * from './routing/routed-model.js';
+export * from './routing/provider-switches.js';

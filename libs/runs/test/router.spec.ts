@@ -226,3 +226,32 @@ describe('reasons to skip a target', () => {
     expect(alone.error).toMatch(/model file for "local\/gone" not found at \/tmp\/.*switchboard models download <name>/);
   });
 });
+
+describe('runtime provider switches shared through Redis', () => {
+  it('a provider an admin switched off is skipped by every router within its refresh, and used again once back on', async () => {
+    const prefix = `sbtest-${randomUUID().slice(0, 8)}`;
+    const config: SwitchboardConfigInput = {
+      providers: [
+        { name: 'first', type: 'openai-compatible', base_url: good.url, models: ['m'] },
+        { name: 'second', type: 'openai-compatible', base_url: good.url, models: ['m'] },
+      ],
+      auto_pick: { max_retries: 0 },
+    };
+    const a = await router(config, prefix);
+    const b = await router(config, prefix);
+    const both = [{ provider: 'first', model: 'm' }, { provider: 'second', model: 'm' }];
+    expect(outcomes((await ask(a, both)).attempts)).toEqual(['first:ok']);
+    const key = redisKeys(prefix).disabledProviders();
+    await connections[0]!.sadd(key, 'first');
+    for (let i = 0; i < 250 && !(a.switches.isDisabled('first') && b.switches.isDisabled('first')); i++) await new Promise((r) => setTimeout(r, 20));
+    for (const r of [a, b]) {
+      const { attempts } = await ask(r, both);
+      expect(outcomes(attempts)).toEqual(['first:skipped', 'second:ok']);
+      expect(attempts[0]?.error).toContain('switched it off');
+    }
+    await connections[0]!.srem(key, 'first');
+    for (let i = 0; i < 250 && (a.switches.isDisabled('first') || b.switches.isDisabled('first')); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(outcomes((await ask(b, both)).attempts)).toEqual(['first:ok']);
+    await connections[0]!.del(key);
+  });
+});

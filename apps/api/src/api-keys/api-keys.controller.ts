@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, Param, Post } from '@nestjs/common';
+import { Controller, Delete, Get, Param, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import {
   type ApiKeyDto,
@@ -11,6 +11,8 @@ import {
   type PageQueryParams,
   pageQuerySchema,
   type PageResponse,
+  type UpdateApiKeyRequest,
+  updateApiKeyRequestSchema,
 } from '@switchboard/contracts';
 import { IdParamPipe } from '../common/id-param.pipe.js';
 import { ZodBody, ZodQuery, ZodResponse } from '../common/zod-openapi.decorators.js';
@@ -34,6 +36,12 @@ export class ApiKeysController {
   @ZodResponse(200, apiKeyPageSchema, [400, 401, 403])
   list(@ZodQuery(pageQuerySchema) query: PageQueryParams): Promise<PageResponse<ApiKeyDto>> {
     return this.keys.list(query);
+  }
+
+  @Patch(':id')
+  @ZodResponse(200, apiKeySchema, [400, 401, 403, 404])
+  update(@Param('id', new IdParamPipe('API key')) id: string, @ZodBody(updateApiKeyRequestSchema) body: UpdateApiKeyRequest): Promise<ApiKeyDto> {
+    return this.keys.update(id, body);
   }
 
   @Delete(':id')

@@ -6,6 +6,7 @@ import {
   generateApiKey,
   type PageQueryParams,
   type PageResponse,
+  type UpdateApiKeyRequest,
 } from '@switchboard/contracts';
 import { type ApiKeysRepository } from '@switchboard/db';
 import { API_KEYS_REPOSITORY } from '../api.tokens.js';
@@ -41,6 +42,31 @@ export class ApiKeysService {
   async list(query: PageQueryParams): Promise<PageResponse<ApiKeyDto>> {
     const page = await this.keys.list({ cursor: query.cursor ?? null, limit: query.limit });
     return { data: page.items.map(toApiKeyDto), next_cursor: page.nextCursor };
+  }
+
+  /**
+   * New limits apply at once in this process and within auth.cache_ttl_ms elsewhere (other processes trust a
+   * looked-up key that long). A budget without a period is refused against the key as it would be after the edit.
+   */
+  async update(id: string, request: UpdateApiKeyRequest): Promise<ApiKeyDto> {
+    const existing = await this.keys.get(id);
+    if (!existing) throw ApiError.notFound('API key', id);
+    const merged = {
+      budgetTokens: request.budget_tokens === undefined ? existing.budgetTokens : request.budget_tokens,
+      budgetCost: request.budget_cost === undefined ? existing.budgetCost : request.budget_cost,
+      budgetPeriod: request.budget_period === undefined ? existing.budgetPeriod : request.budget_period,
+    };
+    if ((merged.budgetTokens !== null || merged.budgetCost !== null) && merged.budgetPeriod === null) {
+      throw ApiError.badRequest('a budget needs budget_period', [{ path: 'budget_period', message: 'a budget needs budget_period' }]);
+    }
+    const row = await this.keys.update(id, {
+      name: request.name,
+      rateLimitPerMinute: request.rate_limit_per_minute,
+      ...merged,
+    });
+    if (!row) throw ApiError.notFound('API key', id);
+    this.auth.invalidate(row.hash);
+    return toApiKeyDto(row);
   }
 
   /** Revoked keys stay listed (with `revoked_at`) so their spend remains on record; revoking twice is a no-op. */

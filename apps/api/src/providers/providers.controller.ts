@@ -1,8 +1,15 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Param, Patch } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { type ProviderStatusListDto, providerStatusListSchema } from '@switchboard/contracts';
+import {
+  type ProviderStatusDto,
+  type ProviderStatusListDto,
+  providerStatusListSchema,
+  providerStatusSchema,
+  type UpdateProviderRequest,
+  updateProviderRequestSchema,
+} from '@switchboard/contracts';
 import { AdminOnly } from '../auth/auth.decorators.js';
-import { ZodResponse } from '../common/zod-openapi.decorators.js';
+import { ZodBody, ZodResponse } from '../common/zod-openapi.decorators.js';
 import { ProvidersService } from './providers.service.js';
 
 @ApiTags('providers')
@@ -17,5 +24,12 @@ export class ProvidersController {
   @ZodResponse(200, providerStatusListSchema, [401, 403])
   list(): Promise<ProviderStatusListDto> {
     return this.providers.list();
+  }
+
+  /** Switches a provider off or back on at runtime, for every gateway and worker sharing this Redis. */
+  @Patch(':name')
+  @ZodResponse(200, providerStatusSchema, [400, 401, 403, 404, 503])
+  update(@Param('name') name: string, @ZodBody(updateProviderRequestSchema) body: UpdateProviderRequest): Promise<ProviderStatusDto> {
+    return this.providers.setEnabled(name, body.enabled);
   }
 }

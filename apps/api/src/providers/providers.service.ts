@@ -1,9 +1,10 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { type ProviderStatusListDto, type SwitchboardConfig } from '@switchboard/contracts';
+import { type ProviderStatusDto, type ProviderStatusListDto, type SwitchboardConfig } from '@switchboard/contracts';
 import { type ProviderCallsRepository } from '@switchboard/db';
 import { redisKeys } from '@switchboard/queue';
 import { type RedisPinger } from '../api-deps.js';
 import { API_CONFIG, PROVIDER_CALLS_REPOSITORY, REDIS } from '../api.tokens.js';
+import { ApiError } from '../common/api-error.js';
 
 const WINDOW_MINUTES = 15;
 
@@ -19,14 +20,35 @@ export class ProvidersService {
     @Optional() @Inject(REDIS) private readonly redis?: RedisPinger,
   ) {}
 
+  /** Switches a provider off (or back on) for every gateway and worker; a provider off in config stays off. */
+  async setEnabled(name: string, enabled: boolean): Promise<ProviderStatusDto> {
+    const provider = this.config.providers.find((p) => p.name === name);
+    if (!provider) throw ApiError.notFound('Provider', name);
+    if (enabled && !provider.enabled) {
+      throw ApiError.badRequest(`Provider ${name} is disabled in the config file (enabled: false); enable it there`, [{ path: 'enabled', message: 'disabled in config' }]);
+    }
+    if (!this.redis?.sadd || !this.redis.srem) throw new ApiError(503, 'service_unavailable_error', 'Switching a provider needs Redis, and this api has no Redis client');
+    const key = redisKeys(this.config.redis.prefix).disabledProviders();
+    try {
+      await (enabled ? this.redis.srem(key, name) : this.redis.sadd(key, name));
+    } catch (error) {
+      throw new ApiError(503, 'service_unavailable_error', `Redis did not answer: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const status = (await this.list()).data.find((p) => p.name === name);
+    if (!status) throw ApiError.notFound('Provider', name);
+    return status;
+  }
+
   async list(): Promise<ProviderStatusListDto> {
     const keys = redisKeys(this.config.redis.prefix);
     const providers = this.config.providers;
     const redisKeysWanted = providers.flatMap((p) => [`${keys.circuit(p.name)}:open`, `${keys.circuit(p.name)}:tripped`, keys.providerHealth(p.name)]);
-    const [values, stats] = await Promise.all([
+    const [values, stats, off] = await Promise.all([
       this.redis?.mget && redisKeysWanted.length ? this.redis.mget(...redisKeysWanted).catch(() => []) : Promise.resolve([]),
       this.calls.statsSince(new Date(Date.now() - WINDOW_MINUTES * 60_000)),
+      this.redis?.smembers ? this.redis.smembers(keys.disabledProviders()).catch(() => []) : Promise.resolve([]),
     ]);
+    const disabled = new Set(off);
     const statsBy = new Map(stats.map((s) => [s.provider, s]));
     return {
       data: providers.map((p, i) => {
@@ -38,7 +60,8 @@ export class ProvidersService {
         return {
           name: p.name,
           type: p.type,
-          enabled: p.enabled,
+          enabled: p.enabled && !disabled.has(p.name),
+          disabled_at_runtime: disabled.has(p.name),
           models: p.type === 'llama-cpp' ? p.models.map((m) => m.name) : p.models,
           circuit: { state: openUntil ? 'open' : tripped !== null || open !== null ? 'half-open' : 'closed', open_until: openUntil },
           health,

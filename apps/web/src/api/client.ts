@@ -1,5 +1,12 @@
 import type {
+  AgentDto,
+  AgentList,
+  ApiKeyDto,
   ChatMessage,
+  CreatedApiKeyDto,
+  MeDto,
+  ProviderStatusListDto,
+  QueueOverviewDto,
   ConversationDto,
   MessageDto,
   PageResponse,
@@ -108,6 +115,64 @@ export class ApiClient {
       cursor = page.next_cursor;
     } while (cursor);
     return out;
+  }
+
+  /** Who the signed-in key is: the web app shows the console to admins only (the API decides either way). */
+  me(signal?: AbortSignal): Promise<MeDto> {
+    return this.api('GET', '/api/me', undefined, signal);
+  }
+
+  /** Every API key, page after page (keys are few; the console lists them all). */
+  async keys(signal?: AbortSignal): Promise<ApiKeyDto[]> {
+    const out: ApiKeyDto[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+      const page: PageResponse<ApiKeyDto> = await this.api('GET', `/api/keys?limit=100${query}`, undefined, signal);
+      out.push(...page.data);
+      cursor = page.next_cursor;
+    } while (cursor);
+    return out;
+  }
+
+  createKey(body: Record<string, unknown>): Promise<CreatedApiKeyDto> {
+    return this.api('POST', '/api/keys', body);
+  }
+
+  updateKey(id: string, body: Record<string, unknown>): Promise<ApiKeyDto> {
+    return this.api('PATCH', `/api/keys/${id}`, body);
+  }
+
+  revokeKey(id: string): Promise<ApiKeyDto> {
+    return this.api('DELETE', `/api/keys/${id}`);
+  }
+
+  async agents(signal?: AbortSignal): Promise<AgentDto[]> {
+    return (await this.api<AgentList>('GET', '/api/agents', undefined, signal)).data;
+  }
+
+  createAgent(body: Record<string, unknown>): Promise<AgentDto> {
+    return this.api('POST', '/api/agents', body);
+  }
+
+  updateAgent(id: string, body: Record<string, unknown>): Promise<AgentDto> {
+    return this.api('PATCH', `/api/agents/${id}`, body);
+  }
+
+  deleteAgent(id: string): Promise<void> {
+    return this.api('DELETE', `/api/agents/${id}`);
+  }
+
+  queues(signal?: AbortSignal): Promise<QueueOverviewDto> {
+    return this.api('GET', '/api/queues', undefined, signal);
+  }
+
+  providers(signal?: AbortSignal): Promise<ProviderStatusListDto> {
+    return this.api('GET', '/api/providers', undefined, signal);
+  }
+
+  setProviderEnabled(name: string, enabled: boolean): Promise<unknown> {
+    return this.api('PATCH', `/api/providers/${encodeURIComponent(name)}`, { enabled });
   }
 
   runs(filter: RunFilter, cursor: string | null, signal?: AbortSignal): Promise<PageResponse<RunDto>> {

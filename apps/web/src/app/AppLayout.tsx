@@ -1,14 +1,15 @@
 import { NavLink, Outlet } from 'react-router';
 import { useSession } from '../auth/session';
+import { useMe } from '../data/use-me';
 import { NotificationsProvider } from '../notifications/notifications';
 import styles from './layout.module.css';
 
 /**
- * The frame of every page: the sections of the app (chat and run history here; the operator's console is
- * meant to add its own beside them) and whoever is signed in.
+ * The frame of every page: the sections of the app (chat, run history, and the operator's console for admins) and whoever is signed in.
  */
 export function AppLayout() {
   const { key, signOut, config } = useSession();
+  const { isAdmin } = useMe();
   return (
     <NotificationsProvider>
       <div className={styles.shell}>
@@ -21,6 +22,11 @@ export function AppLayout() {
             <NavLink to="/runs" className={({ isActive }) => (isActive ? styles.active : undefined)}>
               Runs
             </NavLink>
+            {isAdmin && (
+              <NavLink to="/console" className={({ isActive }) => (isActive ? styles.active : undefined)}>
+                Console
+              </NavLink>
+            )}
           </nav>
           <span className={styles.who}>
             {config.auth === 'open' ? 'Open install (no key needed)' : `Key ${key?.slice(0, 8) ?? ''}…`}

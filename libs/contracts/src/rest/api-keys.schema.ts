@@ -42,6 +42,21 @@ export const createApiKeyRequestSchema = z
   });
 export type CreateApiKeyRequest = z.output<typeof createApiKeyRequestSchema>;
 
+/**
+ * Edits a key's limits and budget: a field left out stays as it is, `null` clears it (the configured default
+ * then applies). A budget still needs its period, whichever of the two the request sets.
+ */
+export const updateApiKeyRequestSchema = z
+  .strictObject({
+    name: z.string().trim().min(1).max(100).optional(),
+    rate_limit_per_minute: z.number().int().positive().nullable().optional(),
+    budget_tokens: z.number().int().positive().nullable().optional(),
+    budget_cost: z.number().positive().nullable().optional(),
+    budget_period: z.enum(['day', 'month']).nullable().optional(),
+  })
+  .refine((k) => Object.keys(k).length > 0, { message: 'nothing to change' });
+export type UpdateApiKeyRequest = z.output<typeof updateApiKeyRequestSchema>;
+
 /** The create response: the stored key plus the secret, which no later response contains. */
 export const createdApiKeySchema = apiKeySchema
   .extend({

@@ -10,3 +10,5 @@ export * from './models.schema.js';
 export * from './benchmarks.schema.js';
 export * from './providers.schema.js';
 export * from './web-config.schema.js';
+export * from './me.schema.js';
+export * from './queues.schema.js';

@@ -5,7 +5,10 @@ export const providerStatusSchema = z
   .object({
     name: z.string(),
     type: z.enum(['llama-cpp', 'openai-compatible']),
+    /** Enabled in config and not switched off at runtime (`PATCH /api/providers/:name`). */
     enabled: z.boolean(),
+    /** Switched off by an admin at runtime (every gateway and worker skips it within a second). */
+    disabled_at_runtime: z.boolean(),
     models: z.array(z.string()),
     circuit: z.object({
       state: z.enum(['closed', 'open', 'half-open']),
@@ -31,3 +34,7 @@ export type ProviderStatusDto = z.output<typeof providerStatusSchema>;
 
 export const providerStatusListSchema = z.object({ data: z.array(providerStatusSchema) }).meta({ id: 'ProviderStatusList' });
 export type ProviderStatusListDto = z.output<typeof providerStatusListSchema>;
+
+/** Switches a provider off or back on at runtime, for every gateway and worker (a provider off in config stays off). */
+export const updateProviderRequestSchema = z.strictObject({ enabled: z.boolean() });
+export type UpdateProviderRequest = z.output<typeof updateProviderRequestSchema>;

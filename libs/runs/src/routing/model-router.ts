@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { ProviderRegistry } from '../provider-registry.js';
 import { CircuitBreakers } from './circuit-breakers.js';
 import { ProviderHealth } from './provider-health.js';
+import { ProviderSwitches } from './provider-switches.js';
 import { RateLimits } from './rate-limits.js';
 import { type Gate, type RouteCandidate, RoutedModel, type RouteObserver, type RouteServices } from './routed-model.js';
 
@@ -34,6 +35,7 @@ export class ModelRouter {
   readonly breakers: CircuitBreakers;
   readonly health: ProviderHealth;
   readonly limits: RateLimits;
+  readonly switches: ProviderSwitches;
   private readonly providers = new Map<string, ProviderConfig>();
   private readonly services: RouteServices;
   /** Model files checked recently: a missing one is skipped without a disk check per call. */
@@ -45,6 +47,7 @@ export class ModelRouter {
     this.breakers = new CircuitBreakers(config, redis, keys, logger);
     this.health = new ProviderHealth(config, redis, keys, logger);
     this.limits = new RateLimits(redis, keys);
+    this.switches = new ProviderSwitches(redis, keys);
     this.services = {
       autoPick: config.auto_pick,
       model: (c) => deps.registry.get(c.provider, c.model),
@@ -56,11 +59,13 @@ export class ModelRouter {
   }
 
   async start(): Promise<void> {
+    await this.switches.start();
     await this.breakers.start(this.deps.sub);
     if (this.deps.healthChecks !== false) await this.health.start();
   }
 
   stop(): void {
+    this.switches.stop();
     this.breakers.stop();
     this.health.stop();
   }
@@ -79,7 +84,7 @@ export class ModelRouter {
     const provider = this.providers.get(c.provider);
     const limits = provider?.rate_limit;
     const limited = !!limits && !!(limits.requests_per_minute || limits.tokens_per_minute);
-    if (provider?.enabled && provider.type === 'openai-compatible' && !limited && this.health.isUp(c.provider) && this.breakers.view(c.provider).state === 'closed') {
+    if (provider?.enabled && provider.type === 'openai-compatible' && !limited && !this.switches.isDisabled(c.provider) && this.health.isUp(c.provider) && this.breakers.view(c.provider).state === 'closed') {
       return OPEN_GATE;
     }
     return this.fullGate(c);
@@ -88,6 +93,7 @@ export class ModelRouter {
   private async fullGate(c: RouteCandidate): Promise<Gate> {
     const provider = this.providers.get(c.provider);
     if (!provider?.enabled) return { skip: 'the provider is disabled' };
+    if (this.switches.isDisabled(c.provider)) return { skip: 'an admin switched it off' };
     if (provider.type === 'llama-cpp') {
       const file = provider.models.find((m) => m.name === c.model)?.file;
       if (!file) return { skip: `no model \`${c.model}\` in this provider` };
