@@ -10,3 +10,4 @@ export * from './models.schema.js';
 export * from './benchmarks.schema.js';
 export * from './providers.schema.js';
 export * from './web-config.schema.js';
+export * from './pipelines.schema.js';
