@@ -21,6 +21,7 @@ export function AppLayout() {
             <NavLink to="/runs" className={({ isActive }) => (isActive ? styles.active : undefined)}>
               Runs
             </NavLink>
+            <NavLink to="/pipelines/manual" className={({ isActive }) => (isActive ? styles.active : undefined)}>Manual pipeline</NavLink>
           </nav>
           <span className={styles.who}>
             {config.auth === 'open' ? 'Open install (no key needed)' : `Key ${key?.slice(0, 8) ?? ''}…`}
