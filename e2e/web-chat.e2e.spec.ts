@@ -254,7 +254,8 @@ describe('the web app in Chromium', () => {
   it('shows a run that went to the background, then its result as a notification and in the conversation', async () => {
     const { context, page } = await signedIn();
     try {
-      await send(page, 'loop: a long task', 'patient');
+      // Slow enough steps that the note is still there when looked for (it goes once the run ends).
+      await send(page, 'slowloop:300: a long task', 'patient');
       await lastAnswer(page).filter({ hasText: 'Continuing in the background' }).waitFor({ timeout: WAIT });
       const toast = page.getByRole('status').filter({ hasText: 'A background run finished' });
       await toast.waitFor({ timeout: 30_000 });

@@ -1,6 +1,7 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, type ReactNode, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { type FormEvent, type ReactNode, useMemo, useState, useSyncExternalStore } from 'react';
 import { Link } from 'react-router';
+import type { ApiClient } from '../api/client';
 import { ApiRequestError, errorMessage } from '../api/errors';
 import { useSession } from '../auth/session';
 import { browserAnswerStore } from '../chat/answer-store';
@@ -27,31 +28,17 @@ export default function ManualPipelinePage() {
   const [errors, setErrors] = useState<FieldError[]>([]);
   const [saved, setSaved] = useState<string | null>(null);
   const [saveError, setSaveError] = useState<string | null>(null);
-  const definition = useRef<Record<string, unknown>>({});
 
   // The chat's stream, sent to the ad-hoc route: the same SSE handling, resume and stop.
-  const stream = useMemo(() => {
-    const transport: ChatTransport = {
-      chat: async (request, _conversationId, signal) => {
-        try {
-          return await client.runPipeline(definition.current, request.messages, signal);
-        } catch (error) {
-          if (error instanceof ApiRequestError) setErrors(error.details);
-          throw error;
-        }
-      },
-      runEvents: (runId, lastEventId, signal) => client.runEvents(runId, lastEventId, signal),
-      cancelRun: (runId) => client.cancelRun(runId),
-    };
-    return new ChatStream(transport, browserAnswerStore(), 'manual-pipeline');
-  }, [client]);
+  const runner = useMemo(() => new ManualRunner(client, setErrors), [client]);
+  const stream = runner.stream;
   const answer = useSyncExternalStore(stream.subscribe, () => stream.state);
 
   const update = (i: number, patch: Partial<StageDraft>) => setStages((all) => all.map((s, j) => (j === i ? { ...s, ...patch } : s)));
   const run = (e: FormEvent) => {
     e.preventDefault();
     setErrors([]);
-    definition.current = toDefinition(stages, name || undefined);
+    runner.use(toDefinition(stages, name || undefined));
     void stream.start(name || 'manual', [], prompt);
   };
   const save = async () => {
@@ -216,4 +203,33 @@ export default function ManualPipelinePage() {
       </section>
     </main>
   );
+}
+
+/**
+ * A ChatStream whose transport posts the definition last given to `use` to POST /v1/pipelines/run, handing
+ * the API's field errors to the page; resume and stop go to the run like a chat answer's.
+ */
+class ManualRunner {
+  readonly stream: ChatStream;
+  private definition: Record<string, unknown> = {};
+
+  constructor(client: ApiClient, onFieldErrors: (errors: FieldError[]) => void) {
+    const transport: ChatTransport = {
+      chat: async (request, _conversationId, signal) => {
+        try {
+          return await client.runPipeline(this.definition, request.messages, signal);
+        } catch (error) {
+          if (error instanceof ApiRequestError) onFieldErrors(error.details);
+          throw error;
+        }
+      },
+      runEvents: (runId, lastEventId, signal) => client.runEvents(runId, lastEventId, signal),
+      cancelRun: (runId) => client.cancelRun(runId),
+    };
+    this.stream = new ChatStream(transport, browserAnswerStore(), 'manual-pipeline');
+  }
+
+  use(definition: Record<string, unknown>): void {
+    this.definition = definition;
+  }
 }
