@@ -65,6 +65,9 @@ const script = (req: FakeRequest): FakeReply => {
       const step = body.messages.filter((m) => m.role === 'tool').length;
       return backgroundSteps && step >= 2 ? { ...reply, holdAfterDeltas: { after: 0, until: backgroundSteps.opened } } : reply;
     }
+    case 'slowloop':
+      // Each step takes a while, so a run stays in the background long enough for another tab to open.
+      return { ...loopReply(req), deltaDelayMs: Number(arg) };
     default:
       return pipelineStageReply(req);
   }
@@ -271,6 +274,28 @@ describe('the web app in Chromium', () => {
       backgroundSteps?.open();
       backgroundSteps = null;
       await context.close();
+    }
+  });
+
+  it('notifies a tab opened after the run went to the background when it finishes', async () => {
+    const first = await signedIn();
+    let second: Awaited<ReturnType<typeof signedIn>> | undefined;
+    try {
+      await send(first.page, 'slowloop:1500', 'patient');
+      await lastAnswer(first.page).filter({ hasText: 'Continuing in the background' }).waitFor({ timeout: WAIT });
+      // A second tab of the same key, opened now: it never heard run.backgrounded.
+      second = await signedIn();
+      const user = apiCaller(() => api, userKey);
+      const running = await user<{ data: { id: string; status: string }[] }>('GET', '/api/runs?status=background');
+      // The premise of the test: the run is still going while the second tab is open.
+      expect(running.data.length).toBeGreaterThan(0);
+      const toast = second.page.getByRole('status').filter({ hasText: 'A background run finished' });
+      await toast.waitFor({ timeout: 45_000 });
+      expect(await toast.innerText()).toContain('step0.');
+      await first.page.getByRole('status').filter({ hasText: 'A background run finished' }).waitFor({ timeout: WAIT });
+    } finally {
+      await second?.context.close();
+      await first.context.close();
     }
   });
 

@@ -10,6 +10,7 @@ import {
   API_CONFIG,
   API_KEYS_REPOSITORY,
   BENCHMARKS_REPOSITORY,
+  PIPELINES_REPOSITORY,
   AUTHENTICATOR,
   CONVERSATIONS_REPOSITORY,
   DATABASE,
@@ -39,6 +40,8 @@ import { MetricsService } from './metrics/metrics.service.js';
 import { NotificationsServer } from './notifications/notifications.server.js';
 import { NotificationsService } from './notifications/notifications.service.js';
 import { BenchmarksController } from './benchmarks/benchmarks.controller.js';
+import { PipelinesController } from './pipelines/pipelines.controller.js';
+import { PipelinesService } from './pipelines/pipelines.service.js';
 import { BenchmarksService } from './benchmarks/benchmarks.service.js';
 import { ModelJobsClient } from './models/model-jobs.client.js';
 import { ModelsController } from './models/models.controller.js';
@@ -82,6 +85,7 @@ export class ApiModule {
         ProvidersController,
         ModelsController,
         BenchmarksController,
+        PipelinesController,
         WebConfigController,
         MeController,
         QueuesController,
@@ -99,6 +103,7 @@ export class ApiModule {
         ModelJobsClient,
         ModelsService,
         BenchmarksService,
+        PipelinesService,
         ProvidersService,
         WebConfigService,
         MeService,
@@ -148,6 +153,7 @@ function externalProviders(deps: ApiModuleDeps): Provider[] {
     repository(API_KEYS_REPOSITORY, (db) => db.apiKeys),
     repository(RUNS_REPOSITORY, (db) => db.runs),
     repository(BENCHMARKS_REPOSITORY, (db) => db.benchmarks),
+    repository(PIPELINES_REPOSITORY, (db) => db.pipelines),
     repository(PROVIDER_CALLS_REPOSITORY, (db) => db.providerCalls),
   ];
 }

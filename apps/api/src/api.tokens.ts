@@ -17,6 +17,7 @@ export const MESSAGES_REPOSITORY = Symbol('MESSAGES_REPOSITORY');
 export const API_KEYS_REPOSITORY = Symbol('API_KEYS_REPOSITORY');
 export const RUNS_REPOSITORY = Symbol('RUNS_REPOSITORY');
 export const BENCHMARKS_REPOSITORY = Symbol('BENCHMARKS_REPOSITORY');
+export const PIPELINES_REPOSITORY = Symbol('PIPELINES_REPOSITORY');
 /** Options of the models endpoints (the config file `select` edits). */
 export const MODELS_OPTIONS = Symbol('MODELS_OPTIONS');
 export const PROVIDER_CALLS_REPOSITORY = Symbol('PROVIDER_CALLS_REPOSITORY');

@@ -61,7 +61,7 @@ export async function startPlatform(apps: readonly AppName[], config: Switchboar
       closers.push(() => worker.close());
     }
     if (apps.includes('gateway')) {
-      const gateway = await startGateway({ config: served, apiKeys: db.apiKeys, agents: db.agents, authenticator, logger: logger.child({ app: 'gateway' }) });
+      const gateway = await startGateway({ config: served, apiKeys: db.apiKeys, agents: db.agents, pipelines: db.pipelines, authenticator, logger: logger.child({ app: 'gateway' }) });
       urls.gateway = gateway.url;
       gatewayPort = gateway.port;
       closers.push(() => gateway.close());

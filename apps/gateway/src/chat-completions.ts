@@ -1,4 +1,4 @@
-import type { ChatCompletionRequest, ChatRunJob, RunEvent } from '@switchboard/contracts';
+import type { ChatCompletionRequest, ChatRunJob, ModelRoute, PipelineConfig, RunEvent } from '@switchboard/contracts';
 import { newId } from '@switchboard/db';
 import { CLIENT_DISCONNECTED, type FollowSubscription, publishCancel } from '@switchboard/queue';
 import { type CachedAnswer, formatResetDuration, type RateDecision, resolveTarget, type RunTarget } from '@switchboard/runs';
@@ -18,7 +18,10 @@ import { parseChatRequest } from './validation.js';
  * cache, then run it here (InlineRuns: plain calls to remote providers, and cache hits) or enqueue it for a
  * worker, and relay its events as SSE or collect them into one JSON answer.
  */
-export function chatCompletionsHandler(ctx: GatewayContext): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+export function chatCompletionsHandler(
+  ctx: GatewayContext,
+  parse: RequestParser = parseModelRequest,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const { config, logger, hub, cache, inline, metrics } = ctx;
   const bodyLimit = Math.floor(config.server.body_limit_mb * 1024 * 1024);
   const rateLimit = config.rate_limit;
@@ -31,17 +34,7 @@ export function chatCompletionsHandler(ctx: GatewayContext): (req: IncomingMessa
     // Settled below; until then a rejection must not count as unhandled.
     rate.catch(() => undefined);
     const body = await readBody(req, bodyLimit);
-    const request = parseChatRequest(body);
-    const catalog = ctx.catalog();
-    const route = catalog.resolve(request.model);
-    if (!route) {
-      throw OpenAIError.notFound(`The model \`${request.model}\` does not exist. GET /v1/models lists the models.`, 'model_not_found');
-    }
-    for (const id of request.models ?? []) {
-      if (id !== 'auto' && catalog.resolve(id)?.kind !== 'provider') {
-        throw new OpenAIError(404, `The model \`${id}\` in \`models\` does not exist (list \`<provider>/<model>\` ids or \`auto\`).`, 'invalid_request_error', 'model_not_found', 'models');
-      }
-    }
+    const { request, route, pipeline } = parse(ctx, body);
     const extraHeaders = await rate;
     ctx.redisReady();
     const runId = newId();
@@ -59,6 +52,7 @@ export function chatCompletionsHandler(ctx: GatewayContext): (req: IncomingMessa
       handoff: false,
       cacheKey: null,
       tokenSubject: rateLimit.enabled && rateLimit.tokens_per_minute ? rateSubject(principal) : null,
+      ...(pipeline ? { pipeline } : {}),
     };
     metrics.runs.inc({ mode: job.mode });
     const plain = route.kind === 'auto' || route.kind === 'provider';
@@ -78,7 +72,8 @@ export function chatCompletionsHandler(ctx: GatewayContext): (req: IncomingMessa
       extraHeaders['X-Cache'] = hit ? 'HIT' : 'MISS';
       metrics.cache.inc({ result: hit ? 'hit' : 'miss' });
     }
-    const target = hit ? cachedTarget(hit) : inlineTarget(ctx, request);
+    // An ad-hoc pipeline always goes to the queue, like a configured one.
+    const target = hit ? cachedTarget(hit) : pipeline ? null : inlineTarget(ctx, request);
     // `X-On-Disconnect: continue`: the client will resume the run (a browser tab that reloads or closes), so
     // losing its connection must not cancel it; it stops the run explicitly (POST /api/runs/:id/cancel).
     const keepOnDisconnect = header(req, 'x-on-disconnect')?.toLowerCase() === 'continue';
@@ -138,6 +133,32 @@ export function chatCompletionsHandler(ctx: GatewayContext): (req: IncomingMessa
       });
     });
   };
+}
+
+/** What a route's body says is to run: the request, where its model id routes, and an ad-hoc pipeline's definition. */
+export interface ParsedRun {
+  request: ChatCompletionRequest;
+  route: ModelRoute;
+  pipeline?: PipelineConfig;
+}
+
+/** Turns the body into a ParsedRun or throws a 4xx OpenAIError; the rest of a run is the same for every route. */
+export type RequestParser = (ctx: GatewayContext, body: string) => ParsedRun;
+
+/** /v1/chat/completions: `model` (and a `models` fallback list) must be ids the catalog knows. */
+function parseModelRequest(ctx: GatewayContext, body: string): ParsedRun {
+  const request = parseChatRequest(body);
+  const catalog = ctx.catalog();
+  const route = catalog.resolve(request.model);
+  if (!route) {
+    throw OpenAIError.notFound(`The model \`${request.model}\` does not exist. GET /v1/models lists the models.`, 'model_not_found');
+  }
+  for (const id of request.models ?? []) {
+    if (id !== 'auto' && catalog.resolve(id)?.kind !== 'provider') {
+      throw new OpenAIError(404, `The model \`${id}\` in \`models\` does not exist (list \`<provider>/<model>\` ids or \`auto\`).`, 'invalid_request_error', 'model_not_found', 'models');
+    }
+  }
+  return { request, route };
 }
 
 /**

@@ -28,6 +28,8 @@ export interface GatewayContext {
   sendError: SendError;
   /** The current catalog (agents made through the API join it while the gateway runs). */
   catalog(): ModelCatalog;
+  /** The config with the current agents and pipelines (the API's among them): what a new pipeline is checked against. */
+  liveConfig(): SwitchboardConfig;
   /** The caller, or a 401 / 503 OpenAIError. */
   authenticate(req: IncomingMessage): Promise<Principal>;
   /** Throws a 503 when the queue's Redis connections are not ready. */

@@ -6,10 +6,11 @@ import { CORS_HEADERS, header, sendJson, startSse } from './responses.js';
 
 const SHUTTING_DOWN = new OpenAIError(503, 'This gateway is shutting down; send the request again to reach another one.', 'service_unavailable', 'shutting_down', null, 1);
 
-/** Every route of the gateway: /v1 (chat completions, models, run events), health, readiness and metrics. */
+/** Every route of the gateway: /v1 (chat completions, ad-hoc pipeline runs, models, run events), health, readiness and metrics. */
 export function gatewayRoutes(
   ctx: GatewayContext,
   chatCompletions: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+  adhocPipelineRun: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
   draining: () => boolean,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const { config, cmd, sub, router, metrics, hub } = ctx;
@@ -50,6 +51,10 @@ export function gatewayRoutes(
     if (path === '/v1/chat/completions' || path === '/chat/completions') {
       if (method !== 'POST') throw new OpenAIError(405, 'Use POST for chat completions.', 'invalid_request_error', 'method_not_allowed');
       return chatCompletions(req, res);
+    }
+    if (path === '/v1/pipelines/run') {
+      if (method !== 'POST') throw new OpenAIError(405, 'Use POST to run a pipeline.', 'invalid_request_error', 'method_not_allowed');
+      return adhocPipelineRun(req, res);
     }
     if (method === 'GET' && (path === '/v1/models' || path === '/models')) {
       await ctx.authenticate(req);

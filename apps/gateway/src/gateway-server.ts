@@ -1,5 +1,5 @@
 import { ModelCatalog, type SwitchboardConfig } from '@switchboard/contracts';
-import { AgentDirectory, type AgentsRepository, type ApiKeysRepository, newId } from '@switchboard/db';
+import { AgentDirectory, type AgentsRepository, type ApiKeysRepository, newId, PipelineDirectory, type PipelinesRepository } from '@switchboard/db';
 import { connectRedis, createRedis, InlineRunLedger, listenForCancels, type Redis, redisKeys, RunEventHub, RunQueue } from '@switchboard/queue';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { ModelRouter, ProviderRegistry, ResponseCache } from '@switchboard/runs';
 import { AuthError, Authenticator, type Principal } from '@switchboard/auth';
 import { chatCompletionsHandler } from './chat-completions.js';
+import { parseAdhocPipelineRequest } from './adhoc-pipeline.js';
 import type { GatewayContext } from './gateway-context.js';
 import { GatewayMetrics } from './gateway-metrics.js';
 import { gatewayRoutes } from './gateway-routes.js';
@@ -21,6 +22,8 @@ export interface GatewayOptions {
   apiKeys: ApiKeysRepository | null;
   /** Agents made or edited through the admin API, listed and accepted beside the config's; null: config only. */
   agents?: AgentsRepository | null;
+  /** Pipelines saved through the API (POST /api/pipelines), listed and callable beside the config's; null: config only. */
+  pipelines?: PipelinesRepository | null;
   /** Shared with the api in one process (one cache, revocations seen at once); default: one of its own. */
   authenticator?: Authenticator;
   logger: Logger;
@@ -90,11 +93,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const stopCancels = await listenForCancels(sub, keys, (runId, reason) => {
     if (inline.cancel(runId, reason)) logger.info({ runId, reason }, 'cancelling run');
   });
+  // What clients can call right now: the config's agents and pipelines with those made through the API.
+  let live = config;
   let catalog = new ModelCatalog(config);
   const agentDirectory = new AgentDirectory(options.agents ?? null, config.agents, logger);
-  await agentDirectory.start((agents) => {
-    catalog = new ModelCatalog({ ...config, agents: [...agents] });
-  });
+  const pipelineDirectory = new PipelineDirectory(options.pipelines ?? null, config.pipelines, logger);
+  const rebuild = (): void => {
+    live = { ...config, agents: [...agentDirectory.current], pipelines: [...pipelineDirectory.current] };
+    catalog = new ModelCatalog(live);
+  };
+  await agentDirectory.start(rebuild);
+  await pipelineDirectory.start(rebuild);
   const auth =
     options.authenticator ??
     new Authenticator({
@@ -139,6 +148,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     relay,
     sendError: errorSender(metrics, logger),
     catalog: () => catalog,
+    liveConfig: () => live,
     authenticate,
     redisReady: () => {
       if (connections.queue.status !== 'ready' || sub.status !== 'ready') {
@@ -146,7 +156,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       }
     },
   };
-  const route = gatewayRoutes(ctx, chatCompletionsHandler(ctx), () => draining);
+  const route = gatewayRoutes(ctx, chatCompletionsHandler(ctx), chatCompletionsHandler(ctx, parseAdhocPipelineRequest), () => draining);
 
   const server = createServer((req, res) => {
     route(req, res).catch((error: unknown) => ctx.sendError(res, error));
@@ -170,6 +180,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     server,
     async close(graceMs = config.server.shutdown_grace_ms) {
       agentDirectory.close();
+      pipelineDirectory.close();
       draining = true;
       // Idle keep-alive connections close now; new ones are still accepted and answered 503 until the streams end.
       server.closeIdleConnections();

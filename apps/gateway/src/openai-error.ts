@@ -13,12 +13,15 @@ export class OpenAIError extends Error {
     readonly retryAfter?: number,
     /** More response headers (x-ratelimit-* on a 429). */
     readonly headers?: Record<string, string>,
+    /** Every field error of a 400 (`param` names the first), so a form can show each next to its field. */
+    readonly details?: { path: string; message: string }[],
   ) {
     super(message);
   }
 
   toBody(): OpenAIErrorBody {
-    return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
+    const error = { message: this.message, type: this.type, param: this.param, code: this.code };
+    return { error: this.details ? { ...error, details: this.details } : error };
   }
 
   static invalidRequest(message: string, param: string | null = null, code: string | null = null): OpenAIError {

@@ -23,6 +23,7 @@ import {
   PipelineInterrupted,
   type ProviderRegistry,
   type ResponseCache,
+  pipelineTarget,
   resolveTarget,
   type RunHost,
   runLifecycle,
@@ -118,6 +119,8 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
       apiKeyId: data.apiKeyId,
       status: type === 'run.completed' ? 'succeeded' : type === 'run.failed' ? 'failed' : state.background ? 'background' : 'running',
       agent: state.agentName,
+      // Every open tab of the owner toasts a background run's end, also those opened after run.backgrounded.
+      ...(type === 'run.completed' || type === 'run.failed' ? { background: state.background } : {}),
       at: new Date().toISOString(),
       ...extra,
     });
@@ -173,7 +176,8 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
     }
     let target!: RunTarget;
     const prepare = (): void => {
-      target = resolveTarget(config, deps.catalog, data.request.model, data.request);
+      // An ad-hoc pipeline brings its definition (checked by the gateway); everything else is named by model.
+      target = data.pipeline ? pipelineTarget(data.pipeline) : resolveTarget(config, deps.catalog, data.request.model, data.request);
       state.provider = target.provider;
       state.model = target.model;
       state.agentName = target.agent?.name ?? null;

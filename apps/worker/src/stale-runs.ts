@@ -118,6 +118,7 @@ async function endRun(deps: StaleRunDeps, run: RunRow | null, replyTo: string | 
       status: 'failed',
       agent: null,
       error: message,
+      background: true,
       at: new Date().toISOString(),
     });
   }

@@ -1,6 +1,6 @@
 import { type BenchmarkJob, type ChatRunJob, ModelCatalog, type ModelDownloadJob, type SwitchboardConfig } from '@switchboard/contracts';
 import { withDefaultLocalModel } from '@switchboard/providers';
-import { AgentDirectory, type Database } from '@switchboard/db';
+import { AgentDirectory, type Database, PipelineDirectory } from '@switchboard/db';
 import {
   assertHandlers,
   CLIENT_DISCONNECTED,
@@ -110,12 +110,16 @@ export async function startWorker(options: WorkerOptions): Promise<SwitchboardWo
   const chatDeps: ChatRunDeps = { config, catalog, registry, router, cache, recorder, liveness, redis, keys, logger, active, backgrounded, notifier };
   // The config runs start from: a model selected as the default local one while this worker runs moves first.
   let baseConfig = config;
-  // Agents made or edited through the admin API reach runs within seconds: each run reads these two fields.
+  // Agents made or edited through the admin API, and pipelines saved through it, reach runs within seconds:
+  // each run reads these two fields.
   const agentDirectory = new AgentDirectory(options.db?.agents ?? null, config.agents, logger);
-  await agentDirectory.start((agents) => {
-    chatDeps.config = { ...baseConfig, agents: [...agents] };
+  const pipelineDirectory = new PipelineDirectory(options.db?.pipelines ?? null, config.pipelines, logger);
+  const rebuild = (): void => {
+    chatDeps.config = { ...baseConfig, agents: [...agentDirectory.current], pipelines: [...pipelineDirectory.current] };
     chatDeps.catalog = new ModelCatalog(chatDeps.config);
-  });
+  };
+  await agentDirectory.start(rebuild);
+  await pipelineDirectory.start(rebuild);
   const modelDownloads = new ModelDownloads(redis, keys);
   const downloadsActive = new Map<string, AbortController>();
   const downloadDeps = { config, downloads: modelDownloads, notifier: new ModelNotifier(redis, keys, logger), logger, active: downloadsActive };
@@ -151,7 +155,7 @@ export async function startWorker(options: WorkerOptions): Promise<SwitchboardWo
     const next = typeof model === 'string' ? withDefaultLocalModel(baseConfig, model) : undefined;
     if (!next) return void logger.warn({ model }, 'a model was selected that this worker does not serve; restart it to pick up the config');
     baseConfig = next;
-    chatDeps.config = { ...next, agents: chatDeps.config.agents };
+    chatDeps.config = { ...next, agents: chatDeps.config.agents, pipelines: chatDeps.config.pipelines };
     chatDeps.catalog = new ModelCatalog(chatDeps.config);
     logger.info({ model }, 'default local model changed');
   };
@@ -254,6 +258,7 @@ export async function startWorker(options: WorkerOptions): Promise<SwitchboardWo
       // Stop taking jobs, give running ones the grace period, then abort what is left: an aborted job's lock
       // lapses and BullMQ's stalled check hands it to another worker.
       agentDirectory.close();
+      pipelineDirectory.close();
       await Promise.all(workers.map((w) => w.pause(true)));
       const deadline = Date.now() + graceMs;
       while (active.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

@@ -6,3 +6,4 @@ export { CORE_ENV_VARIABLES, GENERIC_ENV_PREFIX } from './env-overrides.js';
 export { createLogger, logDestination, type LogOutput, type Logger } from './logger.js';
 export { selectModelInConfig, type ConfigEdit, type ModelChoice } from './models-config.editor.js';
 export { writeDefaultLocalModel, type DefaultModelChoice, type DefaultModelOutcome } from './default-model.js';
+export { validatePipeline, type PipelineProblem, type PipelineValidation, type ValidatePipelineOptions } from './pipeline-checks.js';

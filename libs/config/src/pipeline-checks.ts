@@ -1,14 +1,17 @@
 import {
   ANSWER_PLACEHOLDER_HELP,
   parsePlaceholder,
+  type PipelineConfig,
+  pipelineConfigSchema,
   PIPELINE_REQUEST_SOURCE,
   type PipelineStageConfig,
   STAGE_PLACEHOLDER_HELP,
   type SwitchboardConfig,
   templatePlaceholders,
 } from '@switchboard/contracts';
-import { type LoadContext } from './load-context.js';
-import { didYouMean } from './problem-text.js';
+import { reportIssues } from './format-issues.js';
+import { LoadContext } from './load-context.js';
+import { didYouMean, formatPath } from './problem-text.js';
 import { checkModelReference, checkUnique } from './reference-checks.js';
 import { type ConfigPath } from './schema-walk.js';
 
@@ -23,26 +26,94 @@ interface PipelineNames {
  * it is used. Each problem names its key path, so `pipelines[0].stages[2].input_from[0]` points at the typo.
  */
 export function checkPipelines(config: SwitchboardConfig, ctx: LoadContext): void {
-  const names: PipelineNames = {
-    agents: new Set(config.agents.map((a) => a.name)),
-    pipelines: new Set(config.pipelines.map((p) => p.name)),
-  };
+  const names = pipelineNames(config);
   checkUnique(config.pipelines.map((p) => p.name), 'pipeline name', (i) => ['pipelines', i, 'name'], ctx);
+  config.pipelines.forEach((pipeline, i) => checkPipeline(pipeline, ['pipelines', i], config, names, ctx));
+}
 
-  config.pipelines.forEach((pipeline, i) => {
-    // Clients pick agents, pipelines and `auto` by the same `model` field, so one name may mean only one.
-    if (names.agents.has(pipeline.name)) {
-      ctx.report(['pipelines', i, 'name'], `"${pipeline.name}" is already an agent's name; clients call both by name, so they must differ`);
-    } else if (pipeline.name === 'auto') {
-      ctx.report(['pipelines', i, 'name'], '"auto" is the model id of the automatic route; choose another name');
-    }
-    checkUnique(pipeline.stages.map((s) => s.name), 'stage name', (j) => ['pipelines', i, 'stages', j, 'name'], ctx);
-    pipeline.stages.forEach((stage, j) => {
-      const earlier = pipeline.stages.slice(0, j).map((s) => s.name);
-      const later = pipeline.stages.slice(j + 1).map((s) => s.name);
-      checkStage(stage, ['pipelines', i, 'stages', j], { earlier, later }, config, names, ctx);
-    });
+function pipelineNames(config: SwitchboardConfig): PipelineNames {
+  return { agents: new Set(config.agents.map((a) => a.name)), pipelines: new Set(config.pipelines.map((p) => p.name)) };
+}
+
+/** Every rule about one pipeline; `at` is its key path. Shared by the config loader and validatePipeline. */
+function checkPipeline(pipeline: PipelineConfig, at: ConfigPath, config: SwitchboardConfig, names: PipelineNames, ctx: LoadContext): void {
+  // Clients pick agents, pipelines and `auto` by the same `model` field, so one name may mean only one.
+  if (names.agents.has(pipeline.name)) {
+    ctx.report([...at, 'name'], `"${pipeline.name}" is already an agent's name; clients call both by name, so they must differ`);
+  } else if (pipeline.name === 'auto') {
+    ctx.report([...at, 'name'], '"auto" is the model id of the automatic route; choose another name');
+  }
+  checkUnique(pipeline.stages.map((s) => s.name), 'stage name', (j) => [...at, 'stages', j, 'name'], ctx);
+  pipeline.stages.forEach((stage, j) => {
+    const earlier = pipeline.stages.slice(0, j).map((s) => s.name);
+    const later = pipeline.stages.slice(j + 1).map((s) => s.name);
+    checkStage(stage, [...at, 'stages', j], { earlier, later }, config, names, ctx);
   });
+}
+
+/** One problem of a pipeline definition: `param` is its field path inside the pipeline (`stages[1].models[0]`). */
+export interface PipelineProblem {
+  param: string;
+  message: string;
+}
+
+export type PipelineValidation = { ok: true; pipeline: PipelineConfig } | { ok: false; problems: PipelineProblem[] };
+
+export interface ValidatePipelineOptions {
+  /**
+   * Saving needs a name no other pipeline has (configured or saved); a run-once pipeline's name is only the
+   * answer's label, so it may repeat one.
+   */
+  requireFreeName: boolean;
+}
+
+/**
+ * Checks a pipeline definition that did not come from the config file (the ad-hoc run, a saved pipeline) by
+ * exactly the rules of `pipelines:` in config: the same zod schema and the same cross-field checks, run
+ * against `config` (whose agents and pipelines are the ones currently callable). Problems are every one found,
+ * schema first, each with the path of its field relative to the pipeline.
+ */
+export function validatePipeline(input: unknown, config: SwitchboardConfig, options: ValidatePipelineOptions): PipelineValidation {
+  const ctx = new CollectingContext();
+  const parsed = pipelineConfigSchema.safeParse(input, { reportInput: true });
+  if (!parsed.success) {
+    // Under a config path, so the loader's wording (and its "did you mean" for unknown keys) applies as is.
+    reportIssues(parsed.error.issues.map((issue) => ({ ...issue, path: [...AT, ...issue.path] })), ctx);
+    return { ok: false, problems: ctx.problemsUnder(AT) };
+  }
+  const pipeline = parsed.data;
+  const others = config.pipelines.filter((p) => p.name !== pipeline.name);
+  if (options.requireFreeName && others.length < config.pipelines.length) {
+    ctx.report([...AT, 'name'], `"${pipeline.name}" is already a pipeline's name; choose another`);
+  }
+  // The candidate takes the place it would have in config; stages may not name it or any other pipeline.
+  const withCandidate: SwitchboardConfig = { ...config, pipelines: [...others, pipeline] };
+  const names = pipelineNames(withCandidate);
+  checkPipeline(pipeline, AT, withCandidate, names, ctx);
+  return ctx.found.length > 0 ? { ok: false, problems: ctx.problemsUnder(AT) } : { ok: true, pipeline };
+}
+
+/** Where validatePipeline's candidate sits while it is checked: its problems are reported under this path. */
+const AT: ConfigPath = ['pipelines', 0];
+
+/** A LoadContext with no file behind it that keeps each problem's path apart from its text. */
+class CollectingContext extends LoadContext {
+  readonly found: { path: ConfigPath; text: string }[] = [];
+
+  constructor() {
+    super({}, process.cwd(), undefined);
+  }
+
+  override report(path: ConfigPath, text: string): void {
+    this.found.push({ path, text });
+  }
+
+  problemsUnder(prefix: ConfigPath): PipelineProblem[] {
+    return this.found.map(({ path, text }) => {
+      const inner = path.slice(prefix.length);
+      return { param: inner.length === 0 ? '' : formatPath(inner), message: text };
+    });
+  }
 }
 
 interface StageOrder {

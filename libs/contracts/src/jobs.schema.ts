@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { chatCompletionRequestSchema } from './openai.schema.js';
+import { pipelineConfigSchema } from './pipeline.schema.js';
 
 /** The payload of a `run.chat` job: everything a worker needs, so it never reads the gateway's state. */
 export const chatRunJobSchema = z.object({
@@ -27,5 +28,10 @@ export const chatRunJobSchema = z.object({
   cacheKey: z.string().nullable().default(null),
   /** Who the per-key token limit counts this run's tokens against (`key:<id>`); null: no token limit. */
   tokenSubject: z.string().nullable().default(null),
+  /**
+   * An ad-hoc pipeline (POST /v1/pipelines/run): the definition travels with the job, already checked by the
+   * gateway, and `request.model` is only its label. Unset: `request.model` names what runs.
+   */
+  pipeline: pipelineConfigSchema.optional(),
 });
 export type ChatRunJob = z.output<typeof chatRunJobSchema>;

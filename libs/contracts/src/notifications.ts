@@ -25,6 +25,12 @@ export interface RunNotification {
   text?: string;
   /** run.failed: why. */
   error?: string;
+  /**
+   * run.completed / run.failed: the run had gone to the background, so its owner was promised this
+   * notification. Carried on the notification itself because a tab opened after `run.backgrounded` never
+   * heard that one.
+   */
+  background?: boolean;
   /** ISO 8601 time the worker emitted it. */
   at: string;
 }

@@ -158,5 +158,5 @@ export interface ModelObject {
 
 /** The OpenAI error envelope, used on every /v1 failure and mid-stream as `data: {"error": ...}`. */
 export interface OpenAIErrorBody {
-  error: { message: string; type: string; param: string | null; code: string | null };
+  error: { message: string; type: string; param: string | null; code: string | null; details?: { path: string; message: string }[] };
 }

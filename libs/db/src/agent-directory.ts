@@ -2,6 +2,20 @@ import { type AgentConfig, agentConfigSchema } from '@switchboard/contracts';
 import type { AgentRow } from './entities.js';
 import type { AgentsRepository } from './repositories.js';
 
+/** A row as the agent config it stands for, or the schema's complaint (a row written by an older version). */
+export function agentFromRow(row: AgentRow): { ok: true; agent: AgentConfig } | { ok: false; problem: string } {
+  const parsed = agentConfigSchema.safeParse({
+    name: row.name,
+    description: row.description,
+    model: row.model,
+    system_prompt: row.systemPrompt,
+    tools: row.tools,
+    ...(row.budgets ? { budgets: row.budgets } : {}),
+    on_budget_exceeded: row.onBudgetExceeded,
+  });
+  return parsed.success ? { ok: true, agent: parsed.data } : { ok: false, problem: parsed.error.message };
+}
+
 /** Where a directory reports rows it cannot use (a pino logger fits). */
 export interface DirectoryLogger {
   warn(obj: object, msg: string): void;
@@ -56,17 +70,9 @@ export class AgentDirectory {
   private load(rows: readonly AgentRow[]): boolean {
     const byName = new Map(this.configured.map((a) => [a.name, a]));
     for (const row of rows) {
-      const parsed = agentConfigSchema.safeParse({
-        name: row.name,
-        description: row.description,
-        model: row.model,
-        system_prompt: row.systemPrompt,
-        tools: row.tools,
-        ...(row.budgets ? { budgets: row.budgets } : {}),
-        on_budget_exceeded: row.onBudgetExceeded,
-      });
-      if (parsed.success) byName.set(row.name, parsed.data);
-      else this.logger.warn({ agent: row.name, problem: parsed.error.message }, 'skipping an agent the schema rejects');
+      const parsed = agentFromRow(row);
+      if (parsed.ok) byName.set(row.name, parsed.agent);
+      else this.logger.warn({ agent: row.name, problem: parsed.problem }, 'skipping an agent the schema rejects');
     }
     const agents = [...byName.values()];
     const signature = JSON.stringify(agents);

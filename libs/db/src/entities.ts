@@ -131,6 +131,17 @@ export interface BenchmarkRow {
   updatedAt: Date;
 }
 
+/** A pipeline saved through the API; `stages` is the pipeline config's list, as JSON. */
+export interface PipelineRow {
+  id: string;
+  name: string;
+  description: string;
+  stages: unknown;
+  createdBy: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
 /** Cursor pagination: pass `nextCursor` back as `cursor` for the next page; null means the end. */
 export interface Page<T> {
   items: T[];

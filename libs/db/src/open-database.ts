@@ -13,6 +13,7 @@ import { type AdapterFactory, createPrismaClient, type PrismaDb } from './prisma
 import type { CompletedRunRecord, Database, DatabaseKind } from './repositories.js';
 import { PrismaAgentsRepository } from './repositories/agents.repository.js';
 import { PrismaBenchmarksRepository } from './repositories/benchmarks.repository.js';
+import { PrismaPipelinesRepository } from './repositories/pipelines.repository.js';
 import { PrismaApiKeysRepository } from './repositories/api-keys.repository.js';
 import type { SqlDialect } from './repositories/bulk-insert.js';
 import { PrismaConversationsRepository } from './repositories/conversations.repository.js';
@@ -155,6 +156,7 @@ class PrismaDatabase implements Database {
   readonly runs;
   readonly providerCalls;
   readonly benchmarks;
+  readonly pipelines;
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -172,6 +174,7 @@ class PrismaDatabase implements Database {
     this.runs = new PrismaRunsRepository(prisma);
     this.providerCalls = new PrismaProviderCallsRepository(prisma);
     this.benchmarks = new PrismaBenchmarksRepository(prisma);
+    this.pipelines = new PrismaPipelinesRepository(prisma);
   }
 
   recordRuns(records: CompletedRunRecord[]): Promise<void> {

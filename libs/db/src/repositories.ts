@@ -14,6 +14,7 @@ import type {
   ConversationRow,
   MessageRow,
   Page,
+  PipelineRow,
   PageQuery,
   ProviderCallRow,
   RunRow,
@@ -36,6 +37,7 @@ export type NewRun = Insert<
 >;
 export type StartedRun = Pick<RunRow, 'id' | 'apiKeyId' | 'requestedModel' | 'attempt'> & { startedAt: Date };
 export type NewProviderCall = Insert<ProviderCallRow, 'ttftMs' | 'error' | 'cached'>;
+export type NewPipeline = Insert<PipelineRow, 'description' | 'createdBy'>;
 export type NewBenchmark = Insert<BenchmarkRow, 'status' | 'apiKeyId' | 'results' | 'recommendations' | 'error' | 'startedAt' | 'finishedAt'>;
 
 export interface ApiKeysRepository {
@@ -150,6 +152,16 @@ export interface BenchmarksRepository {
   update(id: string, patch: Partial<Omit<BenchmarkRow, 'id' | 'createdAt' | 'updatedAt'>>): Promise<BenchmarkRow | null>;
 }
 
+/** Saved pipelines: few, global (every key calls them by name), one page ordered by name. */
+export interface PipelinesRepository {
+  /** A ConflictError when the name is taken. */
+  create(pipeline: NewPipeline): Promise<PipelineRow>;
+  get(id: string): Promise<PipelineRow | null>;
+  /** Ordered by name. */
+  list(): Promise<PipelineRow[]>;
+  delete(id: string): Promise<boolean>;
+}
+
 /** What a worker writes when a run ends (see `recordRuns`). */
 export interface CompletedRunRecord {
   run: NewRun & { id: string };
@@ -175,6 +187,7 @@ export interface Repositories {
   runs: RunsRepository;
   providerCalls: ProviderCallsRepository;
   benchmarks: BenchmarksRepository;
+  pipelines: PipelinesRepository;
   /**
    * Writes finished runs, all or nothing, in one transaction whose number of statements does not grow with
    * the batch (it grows only with the distinct API keys, by one per run that already existed, and past ~470

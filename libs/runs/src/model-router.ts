@@ -54,11 +54,16 @@ export function resolveTarget(
       case 'pipeline': {
         const pipeline = config.pipelines.find((p) => p.name === route.pipeline);
         if (!pipeline) throw new RouteError(`The pipeline \`${route.pipeline}\` does not exist.`);
-        return { provider: 'pipeline', model: pipeline.name, candidates: [], agent, pipeline };
+        return { ...pipelineTarget(pipeline), agent };
       }
     }
   }
   throw new RouteError(`The model \`${id}\` routes through too many agents.`);
+}
+
+/** Where a pipeline's run goes: the pipeline runner, which resolves each stage's models itself. */
+export function pipelineTarget(pipeline: PipelineConfig): RunTarget {
+  return { provider: 'pipeline', model: pipeline.name, candidates: [], agent: null, pipeline };
 }
 
 /** A model id as the candidates it stands for: itself, or `auto`'s providers in priority order. */

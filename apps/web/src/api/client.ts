@@ -208,6 +208,22 @@ export class ApiClient {
     return streamOrThrow(res);
   }
 
+  /** Runs a pipeline definition once without saving it (POST /v1/pipelines/run), streamed like a chat answer. */
+  async runPipeline(definition: object, messages: Pick<ChatMessage, 'role' | 'content'>[], signal: AbortSignal): Promise<Response> {
+    const res = await fetch(`${this.gatewayUrl}/v1/pipelines/run`, {
+      method: 'POST',
+      headers: this.headers({ 'Content-Type': 'application/json', 'X-On-Disconnect': 'continue' }),
+      body: JSON.stringify({ ...definition, messages, stream: true, stream_options: { include_usage: true } }),
+      signal,
+    });
+    return streamOrThrow(res);
+  }
+
+  /** Saves a pipeline under its name (POST /api/pipelines): it is then listed on /v1/models and callable by name. */
+  savePipeline(definition: object): Promise<{ id: string; name: string }> {
+    return this.api('POST', '/api/pipelines', definition);
+  }
+
   /** The run's events after `lastEventId` (all of them for null), as SSE. */
   async runEvents(runId: string, lastEventId: string | null, signal: AbortSignal): Promise<Response> {
     const res = await fetch(`${this.gatewayUrl}/v1/runs/${encodeURIComponent(runId)}/events`, {

@@ -22,6 +22,9 @@ export function AppLayout() {
             <NavLink to="/runs" className={({ isActive }) => (isActive ? styles.active : undefined)}>
               Runs
             </NavLink>
+            <NavLink to="/pipelines/manual" className={({ isActive }) => (isActive ? styles.active : undefined)}>
+              Manual pipeline
+            </NavLink>
             {isAdmin && (
               <NavLink to="/console" className={({ isActive }) => (isActive ? styles.active : undefined)}>
                 Console

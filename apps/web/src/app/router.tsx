@@ -14,6 +14,7 @@ const KeysPage = lazy(() => import('../console/KeysPage'));
 const AgentsPage = lazy(() => import('../console/AgentsPage'));
 const ProvidersPage = lazy(() => import('../console/ProvidersPage'));
 const QueuesPage = lazy(() => import('../console/QueuesPage'));
+const ManualPipelinePage = lazy(() => import('../pipelines/ManualPipelinePage'));
 
 const later = (page: ReactNode) => <Suspense fallback={<p className="boot">Loading…</p>}>{page}</Suspense>;
 
@@ -37,6 +38,7 @@ export const router = createBrowserRouter([
           { path: 'queues', element: later(<QueuesPage />) },
         ],
       },
+      { path: 'pipelines/manual', element: later(<ManualPipelinePage />) },
     ],
   },
 ]);

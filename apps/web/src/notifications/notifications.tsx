@@ -98,7 +98,8 @@ export function NotificationsProvider({ children }: { children: ReactNode }) {
     const ended = (n: RunNotification) => {
       refresh(n);
       // Only runs that went to the background: a person waiting for a sync answer is watching it already.
-      if (!known.delete(n.runId)) return;
+      // The notification says so itself, so a tab opened after `run.backgrounded` toasts it too.
+      if (!known.delete(n.runId) && n.background !== true) return;
       setBackground(new Set(known));
       setToasts((t) => (t.some((x) => x.id === n.runId) ? t : [...t, { id: n.runId, notification: n }]));
     };

@@ -12,3 +12,4 @@ export * from './providers.schema.js';
 export * from './web-config.schema.js';
 export * from './me.schema.js';
 export * from './queues.schema.js';
+export * from './pipelines.schema.js';

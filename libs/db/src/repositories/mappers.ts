@@ -7,10 +7,11 @@ import type {
   Message as MessageModel,
   Prisma,
   Benchmark as BenchmarkModel,
+  Pipeline as PipelineModel,
   ProviderCall as ProviderCallModel,
   Run as RunModel,
 } from '../generated/postgresql/client.js';
-import type { AgentRow, ApiKeyRow, BenchmarkRow, ConversationRow, MessageRow, ProviderCallRow, RunRow } from '../entities.js';
+import type { AgentRow, ApiKeyRow, BenchmarkRow, PipelineRow, ConversationRow, MessageRow, ProviderCallRow, RunRow } from '../entities.js';
 
 /**
  * Prisma models -> the plain rows of entities.ts (numbers instead of BigInt and Decimal, string unions instead
@@ -161,6 +162,10 @@ export function toBenchmarkRow(m: BenchmarkModel): BenchmarkRow {
     finishedAt: m.finishedAt,
     updatedAt: m.updatedAt,
   };
+}
+
+export function toPipelineRow(m: PipelineModel): PipelineRow {
+  return { id: m.id, name: m.name, description: m.description, stages: m.stages, createdBy: m.createdBy, createdAt: m.createdAt, updatedAt: m.updatedAt };
 }
 
 /** A nullable JSON column's input: `null` stores SQL NULL, `undefined` leaves the column alone. */

@@ -844,6 +844,26 @@ export function repositoryConformance(backend: BackendName): void {
       });
     });
 
+    describe('pipelines', () => {
+      it('saves pipelines with their stages as JSON, refuses a taken name, lists by name and deletes', async () => {
+        const stages = [
+          { name: 'draft', type: 'single', model: 'auto', system_prompt: '', output_mode: 'answer_only' },
+          { name: 'check', type: 'multi', models: ['a/x', 'b/y'], aggregate: { method: 'vote' }, input_from: ['draft', 'request'], system_prompt: 'x'.repeat(70_000), output_mode: 'input_plus_answer' },
+        ];
+        const zeta = await db.pipelines.create({ name: 'zeta-pipeline', stages, createdBy: 'k1' });
+        expect(zeta).toMatchObject({ name: 'zeta-pipeline', description: '', stages, createdBy: 'k1' });
+        const alpha = await db.pipelines.create({ name: 'alpha-pipeline', description: 'first', stages: [stages[0]] });
+        expect(alpha.createdBy).toBeNull();
+        await expect(db.pipelines.create({ name: 'zeta-pipeline', stages })).rejects.toBeInstanceOf(ConflictError);
+        expect(await db.pipelines.get(zeta.id)).toEqual(zeta);
+        const names = (await db.pipelines.list()).map((p) => p.name);
+        expect(names.indexOf('alpha-pipeline')).toBeLessThan(names.indexOf('zeta-pipeline'));
+        expect(await db.pipelines.delete(zeta.id)).toBe(true);
+        expect(await db.pipelines.delete(zeta.id)).toBe(false);
+        expect(await db.pipelines.get(zeta.id)).toBeNull();
+      });
+    });
+
     describe('benchmarks', () => {
       it('stores a benchmark, fills in its results as JSON and lists newest first', async () => {
         const request = { models: ['local/test-model', 'remote/m'], reference_model: null, prompt_set: 'standard', max_tokens: 16 };
