@@ -195,6 +195,10 @@ describe('api: http behaviour', () => {
         'GET /api/queues',
         'POST /api/queues/board-session',
         'PATCH /api/providers/{name}',
+        'GET /api/pipelines',
+        'POST /api/pipelines',
+        'GET /api/pipelines/{id}',
+        'DELETE /api/pipelines/{id}',
       ].sort(),
     );
     const createAgent = res.body.paths['/api/agents']?.post?.requestBody?.content['application/json']?.schema;

@@ -31,6 +31,7 @@ export class AgentDirectory {
   private agents: AgentConfig[];
   private signature = '';
   private timer: NodeJS.Timeout | null = null;
+  private onChange: (agents: readonly AgentConfig[]) => void = () => undefined;
 
   constructor(
     private readonly repository: AgentsRepository | null,
@@ -48,17 +49,24 @@ export class AgentDirectory {
   /** Reads the database once now, then every refreshMs; `onChange` runs whenever the set of agents changed. */
   async start(onChange: (agents: readonly AgentConfig[]) => void): Promise<void> {
     if (!this.repository) return;
-    const refresh = async (): Promise<void> => {
-      try {
-        if (this.load(await this.repository!.list())) onChange(this.agents);
-      } catch (error) {
-        // The database may be away for a while: keep serving the agents read last.
-        this.logger.warn({ err: error }, 'could not read agents from the database; keeping the last known ones');
-      }
-    };
-    await refresh();
-    this.timer = setInterval(() => void refresh(), this.refreshMs);
+    this.onChange = onChange;
+    await this.refresh();
+    this.timer = setInterval(() => void this.refresh(), this.refreshMs);
     this.timer.unref();
+  }
+
+  /**
+   * Reads the database now. Also between the timer's reads: a worker asked for an agent it does not know looks
+   * again before it fails the run, since the API may have made it a moment ago (and a gateway listed it).
+   */
+  async refresh(): Promise<void> {
+    if (!this.repository) return;
+    try {
+      if (this.load(await this.repository.list())) this.onChange(this.agents);
+    } catch (error) {
+      // The database may be away for a while: keep serving the agents read last.
+      this.logger.warn({ err: error }, 'could not read agents from the database; keeping the last known ones');
+    }
   }
 
   close(): void {

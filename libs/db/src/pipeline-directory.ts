@@ -19,6 +19,7 @@ export class PipelineDirectory {
   private pipelines: PipelineConfig[];
   private signature = '';
   private timer: NodeJS.Timeout | null = null;
+  private onChange: (pipelines: readonly PipelineConfig[]) => void = () => undefined;
 
   constructor(
     private readonly repository: PipelinesRepository | null,
@@ -36,17 +37,20 @@ export class PipelineDirectory {
   /** Reads the database once now, then every refreshMs; `onChange` runs whenever the set of pipelines changed. */
   async start(onChange: (pipelines: readonly PipelineConfig[]) => void): Promise<void> {
     if (!this.repository) return;
-    const repository = this.repository;
-    const refresh = async (): Promise<void> => {
-      try {
-        if (this.load(await repository.list())) onChange(this.pipelines);
-      } catch (error) {
-        this.logger.warn({ err: error }, 'could not read saved pipelines from the database; keeping the last known ones');
-      }
-    };
-    await refresh();
-    this.timer = setInterval(() => void refresh(), this.refreshMs);
+    this.onChange = onChange;
+    await this.refresh();
+    this.timer = setInterval(() => void this.refresh(), this.refreshMs);
     this.timer.unref();
+  }
+
+  /** Reads the database now (see AgentDirectory.refresh: a worker looks again before it fails a run). */
+  async refresh(): Promise<void> {
+    if (!this.repository) return;
+    try {
+      if (this.load(await this.repository.list())) this.onChange(this.pipelines);
+    } catch (error) {
+      this.logger.warn({ err: error }, 'could not read saved pipelines from the database; keeping the last known ones');
+    }
   }
 
   close(): void {
