@@ -60,8 +60,6 @@ export interface ChatRunDeps {
   /** Runs of `active` that went to the background: a client disconnecting no longer cancels them. */
   backgrounded: Set<string>;
   notifier: Notifier | null;
-  /** Reads agents and saved pipelines again now (before a run for a name this worker does not know fails). */
-  refreshDirectories?: () => Promise<void>;
 }
 
 /**
@@ -176,8 +174,6 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
       else notify('run.completed', { text: state.text, conversationId: await recordedConversation(deps, data, ownConversation) });
       return;
     }
-    // A name the gateway knew and this worker does not: made through the API since this worker last looked.
-    if (!data.pipeline && !deps.catalog.resolve(data.request.model) && deps.refreshDirectories) await deps.refreshDirectories();
     let target!: RunTarget;
     const prepare = (): void => {
       // An ad-hoc pipeline brings its definition (checked by the gateway); everything else is named by model.

@@ -120,9 +120,6 @@ export async function startWorker(options: WorkerOptions): Promise<SwitchboardWo
   };
   await agentDirectory.start(rebuild);
   await pipelineDirectory.start(rebuild);
-  chatDeps.refreshDirectories = async () => {
-    await Promise.all([agentDirectory.refresh(), pipelineDirectory.refresh()]);
-  };
   const modelDownloads = new ModelDownloads(redis, keys);
   const downloadsActive = new Map<string, AbortController>();
   const downloadDeps = { config, downloads: modelDownloads, notifier: new ModelNotifier(redis, keys, logger), logger, active: downloadsActive };

@@ -39,10 +39,7 @@ export abstract class LiveDirectory<Row, Item> {
     this.timer.unref();
   }
 
-  /**
-   * Reads the database now. Also between the timer's reads: a worker asked for a name it does not know looks
-   * again before it fails the run, since the API may have made it a moment ago (and a gateway listed it).
-   */
+  /** Reads the database now (the timer calls it every refreshMs). */
   async refresh(): Promise<void> {
     if (!this.source) return;
     try {
