@@ -17,8 +17,6 @@ export function agentFromRow(row: AgentRow): { ok: true; agent: AgentConfig } | 
   return parsed.success ? { ok: true, agent: parsed.data } : { ok: false, problem: parsed.error.message };
 }
 
-export type { DirectoryLogger } from './live-directory.js';
-
 /**
  * The agents runs use: those of the config file, overlaid by the database's (agents made or edited through the
  * admin API). A row the agent schema rejects (written by an older version, say) is skipped with a warning, and

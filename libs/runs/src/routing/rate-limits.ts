@@ -46,8 +46,8 @@ export interface RateDecision {
  */
 interface Headroom {
   windows: readonly RateWindow[];
-  /** The windows' numbers (`floor(now / windowMs)`) this is about: a new window starts from Redis again. */
-  epoch: string;
+  /** When the first of these windows starts over: from then on, Redis is asked again. */
+  until: number;
   /** Requests left in the tightest window, by Redis's last answer minus the takes not yet answered. */
   left: number;
   /** The tightest window, and its limit less the margin kept for the other gateways' traffic. */
@@ -86,7 +86,7 @@ export class RateLimits {
     if (requests.length + tokens.length === 0) return Promise.resolve(null);
     const now = Date.now();
     let room = tokens.length === 0 ? this.headroom.get(subject) : undefined;
-    if (room && (!sameWindows(room.windows, requests) || room.epoch !== epochOf(requests, now))) room = undefined;
+    if (room && (now >= room.until || !sameWindows(room.windows, requests))) room = undefined;
     if (room) room.pending++;
     const taken = this.takeFromRedis(subject, requests, tokens, now);
     // Redis is failing: forget what it said, so the next request waits for it and hears why.
@@ -123,8 +123,8 @@ export class RateLimits {
   /** Keeps Redis's answer about a subject's request windows (taken at `now`), less the takes still unanswered. */
   private heard(subject: string, requests: readonly RateWindow[], now: number, allowed: boolean, index: number, left: number): void {
     const room = this.headroom.get(subject);
-    const epoch = epochOf(requests, now);
-    if (room && sameWindows(room.windows, requests) && room.epoch === epoch) {
+    const until = untilOf(requests, now);
+    if (room && room.until === until && sameWindows(room.windows, requests)) {
       room.pending = Math.max(0, room.pending - 1);
       // Answers come back in the order the takes went out: this one counts every take before it, and the
       // unanswered ones come off what it says is left.
@@ -134,7 +134,7 @@ export class RateLimits {
       return;
     }
     if (this.headroom.size >= MAX_SUBJECTS) this.headroom.delete(this.headroom.keys().next().value!);
-    this.headroom.set(subject, { windows: requests, epoch, left: allowed ? left : 0, index, floor: marginOf(requests[index]!.limit), pending: 0 });
+    this.headroom.set(subject, { windows: requests, until, left: allowed ? left : 0, index, floor: marginOf(requests[index]!.limit), pending: 0 });
   }
 
   /** Counts a finished call's tokens in every token window of the subject (best effort, not awaited by callers). */
@@ -179,10 +179,11 @@ function sameWindows(a: readonly RateWindow[], b: readonly RateWindow[]): boolea
   return true;
 }
 
-function epochOf(windows: readonly RateWindow[], now: number): string {
-  let epoch = '';
-  for (const w of windows) epoch += `${Math.floor(now / w.windowMs)},`;
-  return epoch;
+/** When the first of the windows `now` falls in ends (fixed windows: multiples of their length). */
+function untilOf(windows: readonly RateWindow[], now: number): number {
+  let until = Infinity;
+  for (const w of windows) until = Math.min(until, now - (now % w.windowMs) + w.windowMs);
+  return until;
 }
 
 /** OpenAI's duration format for x-ratelimit-reset-*: `20ms`, `1s`, `6m0s`, `1h2m3s`. */
