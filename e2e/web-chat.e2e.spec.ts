@@ -1,12 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { createGate, type FakeReply, type FakeRequest, type FakeUpstream, type Gate, startFakeUpstream } from '@switchboard/testing';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { apiCaller, COUNCIL_PIPELINE_YAML, fakeProviderYaml, judgeReply, loopReply, PATIENT_AGENT_YAML, pipelineStageReply } from './agent-fixtures.js';
 import { waitUntil } from './fault-support.js';
-import { cleanUp, type PlatformProcess, repoRoot, startPlatformProcess } from './platform-process.js';
+import { cleanUp, type PlatformProcess, startPlatformProcess } from './platform-process.js';
+import { keyedContext, launchChromium, screenshots, WAIT } from './web-support.js';
 
 /**
  * The web app in a real browser (Debian's Chromium, headless, driven by playwright-core) against the built
@@ -18,8 +16,6 @@ import { cleanUp, type PlatformProcess, repoRoot, startPlatformProcess } from '.
 jest.setTimeout(60_000);
 
 const ADMIN = 'sb-e2e-web-admin';
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const WAIT = 20_000;
 const LONG = Array.from({ length: 80 }, (_, i) => `w${i}`);
 
 let upstream: FakeUpstream;
@@ -29,7 +25,7 @@ let platform: PlatformProcess;
 let api: string;
 let userKey: string;
 let browser: Browser;
-let shots: string;
+const { shot, close: closeShots } = screenshots('web');
 
 type Msg = { role: string; content: string | null };
 
@@ -77,10 +73,7 @@ const adminJson = apiCaller(() => api, ADMIN);
 
 /** A fresh browser context signed in with the user key (the key kept in its localStorage, as after a sign-in). */
 async function signedIn(): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  await context.addInitScript((key) => {
-    if (!window.localStorage.getItem('switchboard.key')) window.localStorage.setItem('switchboard.key', key);
-  }, userKey);
+  const context = await keyedContext(browser, userKey);
   const page = await context.newPage();
   await page.goto(api);
   await page.getByRole('textbox', { name: 'Message' }).waitFor();
@@ -104,13 +97,7 @@ async function answerSettled(page: Page): Promise<void> {
   }, undefined, { timeout: WAIT });
 }
 
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: path.join(shots, `${name}.png`) });
-}
-
 beforeAll(async () => {
-  shots = process.env.SCREENSHOTS_DIR ? path.resolve(repoRoot, process.env.SCREENSHOTS_DIR) : mkdtempSync(path.join(tmpdir(), 'sb-web-shots-'));
-  mkdirSync(shots, { recursive: true });
   upstream = await startFakeUpstream({ reply: script, models: ['m1'] });
   platform = await startPlatformProcess({
     configYaml: ({ dir, prefix }) => `
@@ -126,20 +113,7 @@ ${COUNCIL_PIPELINE_YAML}
   });
   api = platform.urls.api!;
   userKey = (await adminJson<{ key: string }>('POST', '/api/keys', { name: 'web-e2e' })).key;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    // launch() gives Chromium a fresh user-data-dir of its own each time (and removes it on close).
-  });
+  browser = await launchChromium();
 }, 90_000);
 
 afterAll(async () => {
@@ -147,7 +121,7 @@ afterAll(async () => {
   await platform?.stop();
   await cleanUp(platform);
   await upstream?.close();
-  if (!process.env.SCREENSHOTS_DIR && shots) rmSync(shots, { recursive: true, force: true });
+  closeShots();
 });
 
 describe('the web app in Chromium', () => {

@@ -1,12 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { type FakeReply, type FakeRequest, type FakeUpstream, startFakeUpstream } from '@switchboard/testing';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { apiCaller } from './agent-fixtures.js';
 import { waitUntil } from './fault-support.js';
-import { cleanUp, type PlatformProcess, repoRoot, startPlatformProcess } from './platform-process.js';
+import { cleanUp, type PlatformProcess, startPlatformProcess } from './platform-process.js';
+import { keyedContext, launchChromium, screenshots, WAIT } from './web-support.js';
 
 /**
  * The operator's console in a real browser (Debian's Chromium via playwright-core) against the built platform,
@@ -17,8 +15,6 @@ import { cleanUp, type PlatformProcess, repoRoot, startPlatformProcess } from '.
 jest.setTimeout(90_000);
 
 const ADMIN = 'sb-e2e-console-admin';
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const WAIT = 20_000;
 
 let upstream: FakeUpstream;
 let broken: FakeUpstream;
@@ -27,7 +23,7 @@ let api: string;
 let gateway: string;
 let userKey: string;
 let browser: Browser;
-let shots: string;
+const { shot, close: closeShots } = screenshots('console');
 
 const script = (req: FakeRequest): FakeReply => {
   const body = req.body as { messages: { role: string; content: string | null }[] };
@@ -38,25 +34,14 @@ const script = (req: FakeRequest): FakeReply => {
 const adminJson = apiCaller(() => api, ADMIN);
 
 async function signedIn(key: string): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-  await context.addInitScript((k) => {
-    if (!window.localStorage.getItem('switchboard.key')) window.localStorage.setItem('switchboard.key', k);
-  }, key);
+  const context = await keyedContext(browser, key, { width: 1280, height: 860 });
   const page = await context.newPage();
   await page.goto(api);
   await page.getByRole('textbox', { name: 'Message' }).waitFor({ timeout: WAIT });
   return { context, page };
 }
 
-declare const window: { localStorage: { getItem(k: string): string | null; setItem(k: string, v: string): void } };
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: path.join(shots, `${name}.png`) });
-}
-
 beforeAll(async () => {
-  shots = process.env.SCREENSHOTS_DIR ? path.resolve(repoRoot, process.env.SCREENSHOTS_DIR) : mkdtempSync(path.join(tmpdir(), 'sb-console-shots-'));
-  mkdirSync(shots, { recursive: true });
   upstream = await startFakeUpstream({ reply: script, models: ['m1'] });
   broken = await startFakeUpstream({ reply: () => ({ type: 'http-error', status: 500, message: 'down for the test' }), models: ['m1'] });
   platform = await startPlatformProcess({
@@ -75,11 +60,7 @@ rate_limit: { requests_per_minute: 100000 }
   api = platform.urls.api!;
   gateway = platform.urls.gateway!;
   userKey = (await adminJson<{ key: string }>('POST', '/api/keys', { name: 'plain-user' })).key;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
@@ -88,7 +69,7 @@ afterAll(async () => {
   await cleanUp(platform);
   await upstream?.close();
   await broken?.close();
-  if (!process.env.SCREENSHOTS_DIR && shots) rmSync(shots, { recursive: true, force: true });
+  closeShots();
 });
 
 describe('the console in Chromium', () => {

@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { type FakeReply, type FakeRequest, type FakeUpstream, startFakeUpstream } from '@switchboard/testing';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser } from 'playwright-core';
 import { COUNCIL_PIPELINE_YAML, fakeProviderYaml, judgeReply, PATIENT_AGENT_YAML } from './agent-fixtures.js';
-import { cleanUp, type PlatformProcess, repoRoot, startPlatformProcess } from './platform-process.js';
+import { cleanUp, type PlatformProcess, startPlatformProcess } from './platform-process.js';
+import { keyedContext, launchChromium, screenshots, WAIT } from './web-support.js';
 
 /**
  * Ad-hoc and saved pipelines against the built platform: the API's validation (every problem at its field
@@ -16,15 +14,13 @@ import { cleanUp, type PlatformProcess, repoRoot, startPlatformProcess } from '.
 jest.setTimeout(60_000);
 
 const ADMIN = 'sb-e2e-pipelines-admin';
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const WAIT = 20_000;
 
 let upstream: FakeUpstream;
 let platform: PlatformProcess;
 let gateway: string;
 let api: string;
 let browser: Browser;
-let shots: string;
+const { shot, close: closeShots } = screenshots('pipelines');
 
 type Msg = { role: string; content: string | null };
 
@@ -42,8 +38,6 @@ const post = (base: string, route: string, body: unknown, key = ADMIN) =>
 const ask = [{ role: 'user', content: 'pipeline question' }];
 
 beforeAll(async () => {
-  shots = process.env.SCREENSHOTS_DIR ? path.resolve(repoRoot, process.env.SCREENSHOTS_DIR) : mkdtempSync(path.join(tmpdir(), 'sb-pipe-shots-'));
-  mkdirSync(shots, { recursive: true });
   upstream = await startFakeUpstream({ reply: script, models: ['m1'] });
   platform = await startPlatformProcess({
     configYaml: ({ dir, prefix }) => `
@@ -59,11 +53,7 @@ ${COUNCIL_PIPELINE_YAML}
   });
   api = platform.urls.api!;
   gateway = platform.urls.gateway!;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 }, 90_000);
 
 afterAll(async () => {
@@ -71,7 +61,7 @@ afterAll(async () => {
   await platform?.stop();
   await cleanUp(platform);
   await upstream?.close();
-  if (!process.env.SCREENSHOTS_DIR && shots) rmSync(shots, { recursive: true, force: true });
+  closeShots();
 });
 
 describe('POST /v1/pipelines/run', () => {
@@ -143,11 +133,8 @@ describe('saved pipelines', () => {
 
 describe('the Manual page in Chromium', () => {
   it('shows a validation error at its field, streams a good pipeline, saves it and offers it in the chat', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const context = await keyedContext(browser, ADMIN, { width: 1280, height: 900 });
     try {
-      await context.addInitScript((key) => {
-        (globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }).localStorage.setItem('switchboard.key', key);
-      }, ADMIN);
       const page = await context.newPage();
       await page.goto(`${api}/pipelines/manual`);
       await page.getByRole('heading', { name: 'Manual pipeline' }).waitFor({ timeout: WAIT });
@@ -171,7 +158,7 @@ describe('the Manual page in Chromium', () => {
       await page.getByLabel('Pipeline name').fill('from-the-page');
       await page.getByRole('button', { name: 'Save as named pipeline' }).click();
       await page.getByRole('status').filter({ hasText: 'Saved as from-the-page' }).waitFor({ timeout: WAIT });
-      await page.screenshot({ path: path.join(shots, 'manual-pipeline.png'), fullPage: true });
+      await shot(page, 'manual-pipeline', true);
 
       // The chat lists it once the gateway has read it (within seconds).
       const deadline = Date.now() + WAIT;

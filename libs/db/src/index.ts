@@ -7,7 +7,7 @@ export { migrate, findMigrationsRoot, type MigrateOptions, type MigrationResult 
 export { describeDatabaseUrl, ACCEPTED_URL_FORMS } from './database-url.js';
 export { newId } from './ids.js';
 export { AgentDirectory, agentFromRow } from './agent-directory.js';
-export { type DirectoryLogger, LiveDirectory } from './live-directory.js';
+export type { DirectoryLogger } from './live-directory.js';
 export { PipelineDirectory, pipelineFromRow } from './pipeline-directory.js';
 export { currentPeriodStart } from './repositories/mappers.js';
 export { MAX_PAGE_SIZE } from './repositories/pagination.js';
