@@ -114,7 +114,7 @@ async function readStream(res: Response, result: StreamResult, options: StreamOp
 /** The worker's active-run gauge. */
 export async function activeRuns(workerUrl: string): Promise<number> {
   const text = await (await fetch(`${workerUrl}/metrics`)).text();
-  return Number(/^switchboard_worker_active_runs (\d+)/m.exec(text)?.[1] ?? NaN);
+  return Number(/^switchboard_active_runs\{app="worker"\} (\d+)/m.exec(text)?.[1] ?? NaN);
 }
 
 export async function waitUntil(check: () => Promise<boolean> | boolean, timeoutMs: number, stepMs = 20): Promise<boolean> {

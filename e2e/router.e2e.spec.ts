@@ -140,7 +140,7 @@ providers:
   - { name: primary, type: openai-compatible, base_url: ${primary.url}, models: [m1, err500, r429, r429n, bad400, silent, cut, stall, malformed, nodone],
       first_token_timeout_ms: 700, idle_timeout_ms: 700, circuit_breaker: { enabled: false } }
   - { name: refused, type: openai-compatible, base_url: http://127.0.0.1:${refused}/v1, models: [m1], circuit_breaker: { enabled: false } }
-  - { name: backup, type: openai-compatible, base_url: ${backup.url}, models: [m1] }
+  - { name: backup, type: openai-compatible, base_url: ${backup.url}, models: [m1], pricing: { m1: { input: 1, output: 2 } } }
   - { name: wordy, type: openai-compatible, base_url: ${instruct.url}, models: [m1], continuation: instruct }
   - { name: shaky, type: openai-compatible, base_url: ${shaky.url}, models: [m1], circuit_breaker: { failure_threshold: 2, cooldown_ms: 3000 } }
 auto_pick: { priority: [refused, backup], max_retries: 1, backoff_ms: 50 }
@@ -232,7 +232,7 @@ describe('circuit breaker shared by two gateways', () => {
     const listed = (await providers.json()) as { data: { name: string; circuit: { state: string } }[] };
     expect(listed.data.find((p) => p.name === 'shaky')?.circuit.state).toBe('open');
     const metrics = await (await fetch(`${queuedGw.urls.gateway}/metrics`)).text();
-    expect(metrics).toContain('switchboard_gateway_circuit_state{provider="shaky"} 2');
+    expect(metrics).toContain('switchboard_circuit_state{provider="shaky",app="gateway"} 2');
     expect(await recorded(skipped.runId!)).toBe(true);
     expect((await calls(skipped.runId!))[0]).toMatchObject({ provider: 'shaky', outcome: 'skipped' });
     // After the cooldown one probe goes through; it answers, and the circuit closes for both gateways.
@@ -273,6 +273,8 @@ describe('response cache shared by two gateways', () => {
     });
     expect(json.headers.get('x-cache')).toBe('HIT');
     expect(((await json.json()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content).toBe(ANSWER);
+    const metrics = await (await fetch(`${queuedGw.urls.gateway}/metrics`)).text();
+    expect(metrics).toMatch(/^switchboard_cache_lookups_total\{result="hit",app="gateway"\} [1-9]/m);
   }, 30000);
 
   it('is bypassed by Cache-Control: no-cache, never used with tools, and expires after ttl_seconds', async () => {
@@ -313,4 +315,52 @@ describe('rate limits shared by two gateways', () => {
     expect(refused.headers.get('x-ratelimit-reset-requests')).toMatch(/^\d+(m\d+)?s$|^\d+ms$/);
     expect(refused.errors[0]).toMatchObject({ code: 'rate_limit_exceeded' });
   }, 60_000);
+});
+
+/** The value of the series of a Prometheus text with all of `labels` (`a="1",b="2"`, in any order), or 0. */
+function sample(text: string, name: string, labels: string): number {
+  const wanted = labels.split(',');
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && wanted.every((w) => l.slice(name.length + 1, l.indexOf('}')).split(',').includes(w)));
+  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+}
+
+describe('metrics', () => {
+  it("count each app's provider attempts, first tokens, tokens, cost and fallbacks, one naming scheme with an app label", async () => {
+    const worker = all.find((p) => p.urls.worker)!;
+    const scrape = async (url: string) => (await fetch(`${url}/metrics`)).text();
+    const before = { gateway: await scrape(inlineGw.urls.gateway!), worker: await scrape(worker.urls.worker!) };
+    for (const gw of [inlineGw, queuedGw]) {
+      const a = await ask(gw, { model: 'primary/err500', models: ['backup/m1'] });
+      expect(a.text).toBe(ANSWER);
+    }
+    const after = { gateway: await scrape(inlineGw.urls.gateway!), worker: await scrape(worker.urls.worker!) };
+    for (const [app, text] of Object.entries(after)) {
+      const was = before[app as keyof typeof before];
+      const delta = (name: string, labels: string) => sample(text, name, labels) - sample(was, name, labels);
+      const backupOk = `provider="backup",model="m1",outcome="ok",app="${app}"`;
+      expect(delta('switchboard_provider_attempts_total', backupOk)).toBe(1);
+      // err500 is retried once (max_retries: 1) before the fallback.
+      expect(delta('switchboard_provider_attempts_total', `provider="primary",model="err500",outcome="error",app="${app}"`)).toBe(2);
+      expect(delta('switchboard_provider_ttft_seconds_count', `provider="backup",model="m1",app="${app}"`)).toBe(1);
+      expect(delta('switchboard_provider_latency_seconds_count', backupOk)).toBe(1);
+      expect(delta('switchboard_fallbacks_total', `from="primary",to="backup",app="${app}"`)).toBe(1);
+      const out = delta('switchboard_tokens_total', `provider="backup",model="m1",direction="out",app="${app}"`);
+      const inTokens = delta('switchboard_tokens_total', `provider="backup",model="m1",direction="in",app="${app}"`);
+      expect(out).toBeGreaterThan(0);
+      // backup's pricing: 1 per million prompt tokens, 2 per million completion tokens.
+      expect(delta('switchboard_cost_usd_total', `provider="backup",model="m1",app="${app}"`)).toBeCloseTo((inTokens + 2 * out) / 1e6, 12);
+      expect(text).toMatch(new RegExp(`^switchboard_circuit_state\\{provider="backup",app="${app}"\\} 0$`, 'm'));
+      expect(text).toMatch(new RegExp(`^switchboard_process_cpu_seconds_total\\{app="${app}"\\} `, 'm'));
+    }
+    expect(sample(after.gateway, 'switchboard_runs_accepted_total', 'mode="stream",app="gateway"')).toBeGreaterThan(0);
+    expect(sample(after.worker, 'switchboard_jobs_total', 'name="run.chat",outcome="ok",app="worker"')).toBeGreaterThan(0);
+
+    // The api: its HTTP metrics and every queue's depth by BullMQ's exporter, each metric with one HELP.
+    expect((await fetch(`${api.urls.api}/healthz`)).status).toBe(200);
+    const apiText = await scrape(api.urls.api!);
+    expect(apiText).toMatch(/^switchboard_http_requests_total\{.*app="api"\} \d+$/m);
+    expect(apiText).toMatch(/^bullmq_job_count\{queue="runs", state="waiting", app="api"\} \d+$/m);
+    expect(apiText).toMatch(/^bullmq_job_completed_total\{queue="runs", app="api"\} \d+$/m);
+    expect(apiText.match(/^# HELP bullmq_job_count /gm)).toHaveLength(1);
+  }, 60000);
 });

@@ -74,7 +74,7 @@ describe('scale-out: 2 gateways and 2 workers on shared Redis and PostgreSQL', (
           .filter((p) => p.urls.worker)
           .map(async (p) => {
             const metrics = await (await fetch(`${p.urls.worker}/metrics`)).text();
-            return Number(/switchboard_worker_jobs_total\{name="run.chat",outcome="ok"\} (\d+)/.exec(metrics)?.[1] ?? 0);
+            return Number(/switchboard_jobs_total\{name="run.chat",outcome="ok",app="worker"\} (\d+)/.exec(metrics)?.[1] ?? 0);
           }),
       );
     let jobsPerWorker = await jobsDone();

@@ -141,13 +141,14 @@ describe('api: http behaviour', () => {
   it('GET /metrics exposes default metrics and HTTP counters by route template and status', async () => {
     const id = '01900000-0000-7000-8000-000000000000';
     expect((await api.request('GET', `/api/agents/${id}`, { key: ADMIN_KEY })).status).toBe(404);
+    expect((await api.request('GET', '/healthz')).status).toBe(200);
     const res = await api.request('GET', '/metrics');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/plain');
-    expect(res.text).toContain('process_cpu_user_seconds_total');
-    expect(res.text).toMatch(/http_requests_total\{method="GET",route="\/healthz",status="200"\} [1-9]/);
-    expect(res.text).toMatch(/http_requests_total\{method="GET",route="\/api\/agents\/:id",status="404"\} 1/);
-    expect(res.text).toContain('http_request_duration_seconds_bucket{le="0.005",method="GET",route="/healthz",status="200"}');
+    expect(res.text).toContain('switchboard_process_cpu_user_seconds_total{app="api"}');
+    expect(res.text).toMatch(/switchboard_http_requests_total\{method="GET",route="\/healthz",status="200",app="api"\} [1-9]/);
+    expect(res.text).toMatch(/switchboard_http_requests_total\{method="GET",route="\/api\/agents\/:id",status="404",app="api"\} 1/);
+    expect(res.text).toContain('switchboard_http_request_duration_seconds_bucket{le="0.005",app="api",method="GET",route="/healthz",status="200"}');
   });
 
   it('GET /api/docs-json documents every route with schemas from the contracts', async () => {

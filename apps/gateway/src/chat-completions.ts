@@ -70,7 +70,7 @@ export function chatCompletionsHandler(
         });
       }
       extraHeaders['X-Cache'] = hit ? 'HIT' : 'MISS';
-      metrics.cache.inc({ result: hit ? 'hit' : 'miss' });
+      ctx.router.metrics?.cacheLookup(hit !== null);
     }
     // An ad-hoc pipeline always goes to the queue, like a configured one.
     const target = hit ? cachedTarget(hit) : pipeline ? null : inlineTarget(ctx, request);

@@ -1,20 +1,18 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { metricsRegistry } from '@switchboard/config';
+import { Counter, Gauge } from 'prom-client';
 
-/** Prometheus metrics of one gateway, on its own registry so several apps can share a process. */
+/**
+ * Prometheus metrics of one gateway (the scheme of metricsRegistry: `switchboard_*`, labelled app="gateway").
+ * The router's own metrics (attempts, TTFT, latency, tokens, cost, fallbacks, circuits, cache) join the same
+ * registry through ModelRouter.
+ */
 export class GatewayMetrics {
-  readonly registry = new Registry();
-  readonly runs = new Counter({ name: 'switchboard_gateway_runs_total', help: 'Runs accepted', labelNames: ['mode'], registers: [this.registry] });
-  readonly errors = new Counter({ name: 'switchboard_gateway_errors_total', help: 'Error responses', labelNames: ['status'], registers: [this.registry] });
-  readonly openStreams = new Gauge({ name: 'switchboard_gateway_open_streams', help: 'SSE streams open now', registers: [this.registry] });
-  readonly rateLimited = new Counter({ name: 'switchboard_gateway_rate_limited_total', help: 'Requests refused by a per-key rate limit', labelNames: ['kind'], registers: [this.registry] });
-  readonly cache = new Counter({ name: 'switchboard_gateway_cache_lookups_total', help: 'Response cache lookups', labelNames: ['result'], registers: [this.registry] });
-  /** 0 closed, 1 half-open, 2 open, as this gateway sees it. */
-  readonly circuit = new Gauge({ name: 'switchboard_gateway_circuit_state', help: 'Circuit breaker per provider (0 closed, 1 half-open, 2 open)', labelNames: ['provider'], registers: [this.registry] });
-  private readonly subscriptions = new Gauge({ name: 'switchboard_gateway_run_subscriptions', help: 'Run event subscriptions open now', registers: [this.registry] });
-
-  constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'switchboard_gateway_' });
-  }
+  readonly registry = metricsRegistry('gateway');
+  readonly runs = new Counter({ name: 'switchboard_runs_accepted_total', help: 'Runs accepted, by response mode (stream, json)', labelNames: ['mode'], registers: [this.registry] });
+  readonly errors = new Counter({ name: 'switchboard_error_responses_total', help: 'Error responses, by HTTP status', labelNames: ['status'], registers: [this.registry] });
+  readonly openStreams = new Gauge({ name: 'switchboard_open_streams', help: 'SSE streams open now', registers: [this.registry] });
+  readonly rateLimited = new Counter({ name: 'switchboard_key_rate_limited_total', help: 'Requests refused by a per-key rate limit (kind: requests, tokens)', labelNames: ['kind'], registers: [this.registry] });
+  private readonly subscriptions = new Gauge({ name: 'switchboard_run_subscriptions', help: 'Run event subscriptions open now', registers: [this.registry] });
 
   get contentType(): string {
     return this.registry.contentType;

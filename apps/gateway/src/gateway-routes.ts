@@ -13,7 +13,7 @@ export function gatewayRoutes(
   adhocPipelineRun: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
   draining: () => boolean,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  const { config, cmd, sub, router, metrics, hub } = ctx;
+  const { cmd, sub, metrics, hub } = ctx;
 
   /** GET /v1/runs/:id/events: a run's events after Last-Event-ID (or `?after=`), on any gateway. */
   const runEvents = async (req: IncomingMessage, res: ServerResponse, runId: string, query: string): Promise<void> => {
@@ -75,10 +75,6 @@ export function gatewayRoutes(
       return sendJson(res, ok ? 200 : 503, JSON.stringify({ status: ok ? 'ok' : 'unavailable', redis: ok ? 'ok' : cmd.status }));
     }
     if (path === '/metrics') {
-      for (const p of config.providers) {
-        const state = router.breakers.view(p.name).state;
-        metrics.circuit.set({ provider: p.name }, state === 'open' ? 2 : state === 'half-open' ? 1 : 0);
-      }
       const text = await metrics.render(hub.openSubscriptions);
       res.writeHead(200, { 'Content-Type': metrics.contentType });
       res.end(text);

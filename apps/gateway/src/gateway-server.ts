@@ -74,7 +74,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const runQueue = new RunQueue(connections.queue, keys, config.queue);
   const registry = new ProviderRegistry(config, logger);
   // The gateway routes its inline runs itself: circuits, provider limits and probes are shared through Redis.
-  const router = new ModelRouter({ config, registry, redis: cmd, sub, keys, logger });
+  const metrics = new GatewayMetrics();
+  const router = new ModelRouter({ config, registry, redis: cmd, sub, keys, logger, metrics: metrics.registry });
   await router.start();
   const cache = new ResponseCache(config.cache, cmd, keys);
   const inline = new InlineRuns({
@@ -113,7 +114,6 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       ttlMs: config.auth.cache_ttl_ms,
       logger,
     });
-  const metrics = new GatewayMetrics();
   const relay = new SseRelay(hub, metrics, logger, config.server.heartbeat_ms);
   let draining = false;
 

@@ -1,4 +1,5 @@
 import { type BenchmarkJob, type ChatRunJob, ModelCatalog, type ModelDownloadJob, type SwitchboardConfig } from '@switchboard/contracts';
+import { metricsRegistry } from '@switchboard/config';
 import { withDefaultLocalModel } from '@switchboard/providers';
 import { AgentDirectory, type Database, PipelineDirectory } from '@switchboard/db';
 import {
@@ -22,7 +23,7 @@ import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import { type ChatRunDeps, processChatRun, WORKER_SHUTDOWN } from './chat-run.processor.js';
 import { ModelRouter, ProviderRegistry, ResponseCache } from '@switchboard/runs';
 import { RunLiveness } from './run-liveness.js';
@@ -64,10 +65,9 @@ export async function startWorker(options: WorkerOptions): Promise<SwitchboardWo
   const active = new Map<string, AbortController>();
   const backgrounded = new Set<string>();
   const recorder = options.db ? new RunRecorder(options.db, logger) : null;
-  const metrics = new Registry();
-  collectDefaultMetrics({ register: metrics, prefix: 'switchboard_worker_' });
-  const processed = new Counter({ name: 'switchboard_worker_jobs_total', help: 'Jobs processed', labelNames: ['name', 'outcome'], registers: [metrics] });
-  new Gauge({ name: 'switchboard_worker_active_runs', help: 'Runs in progress', registers: [metrics], collect() { this.set(active.size); } });
+  const metrics = metricsRegistry('worker');
+  const processed = new Counter({ name: 'switchboard_jobs_total', help: 'Jobs processed, by job name and outcome', labelNames: ['name', 'outcome'], registers: [metrics] });
+  new Gauge({ name: 'switchboard_active_runs', help: 'Runs in progress on this worker', registers: [metrics], collect() { this.set(active.size); } });
 
   // BullMQ leaves connections it was handed open on close: these are ours to disconnect.
   const connections: ReturnType<typeof createRedis>[] = [];
@@ -92,21 +92,9 @@ export async function startWorker(options: WorkerOptions): Promise<SwitchboardWo
     eventsTtlSeconds: config.queue.events_ttl_seconds,
   };
 
-  const router = new ModelRouter({ config, registry, redis, sub, keys, logger });
+  const router = new ModelRouter({ config, registry, redis, sub, keys, logger, metrics });
   await router.start();
   const cache = new ResponseCache(config.cache, redis, keys);
-  new Gauge({
-    name: 'switchboard_worker_circuit_state',
-    help: 'Circuit breaker per provider as this worker sees it (0 closed, 1 half-open, 2 open)',
-    labelNames: ['provider'],
-    registers: [metrics],
-    collect() {
-      for (const p of config.providers) {
-        const state = router.breakers.view(p.name).state;
-        this.set({ provider: p.name }, state === 'open' ? 2 : state === 'half-open' ? 1 : 0);
-      }
-    },
-  });
   const chatDeps: ChatRunDeps = { config, catalog, registry, router, cache, recorder, liveness, redis, keys, logger, active, backgrounded, notifier };
   // The config runs start from: a model selected as the default local one while this worker runs moves first.
   let baseConfig = config;

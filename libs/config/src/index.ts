@@ -7,3 +7,4 @@ export { createLogger, logDestination, type LogOutput, type Logger } from './log
 export { selectModelInConfig, type ConfigEdit, type ModelChoice } from './models-config.editor.js';
 export { writeDefaultLocalModel, type DefaultModelChoice, type DefaultModelOutcome } from './default-model.js';
 export { validatePipeline, type PipelineProblem, type PipelineValidation, type ValidatePipelineOptions } from './pipeline-checks.js';
+export { metricsRegistry, type MetricsApp } from './metrics-registry.js';

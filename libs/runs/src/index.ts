@@ -11,3 +11,4 @@ export * from './routing/rate-limits.js';
 export * from './routing/response-cache.js';
 export * from './routing/routed-model.js';
 export * from './routing/provider-switches.js';
+export * from './routing/route-metrics.js';

@@ -4,6 +4,7 @@ import { connectRedis, createRedis, type Redis, redisKeys } from '@switchboard/q
 import { type FakeUpstream, startFakeUpstream } from '@switchboard/testing';
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
+import { Registry } from 'prom-client';
 import { ModelRouter, ProviderRegistry, type RouteAttempt } from '../src/index.js';
 
 /**
@@ -25,9 +26,18 @@ async function connection(name: string): Promise<Redis> {
   return c;
 }
 
-async function router(input: SwitchboardConfigInput, prefix: string, healthChecks = false): Promise<ModelRouter> {
+async function router(input: SwitchboardConfigInput, prefix: string, healthChecks = false, metrics?: Registry): Promise<ModelRouter> {
   const config = switchboardConfigSchema.parse(input);
-  const r = new ModelRouter({ config, registry: new ProviderRegistry(config, logger), redis: await connection('cmd'), sub: await connection('sub'), keys: redisKeys(prefix), logger, healthChecks });
+  const r = new ModelRouter({
+    config,
+    registry: new ProviderRegistry(config, logger),
+    redis: await connection('cmd'),
+    sub: await connection('sub'),
+    keys: redisKeys(prefix),
+    logger,
+    healthChecks,
+    ...(metrics ? { metrics } : {}),
+  });
   await r.start();
   routers.push(r);
   return r;
@@ -173,8 +183,9 @@ describe('reasons to skip a target', () => {
     }
   });
 
-  it('a provider over its own rate limit is skipped, not failed', async () => {
+  it('a provider over its own rate limit is skipped, not failed, and counted so in the metrics', async () => {
     const prefix = `sbtest-${randomUUID().slice(0, 8)}`;
+    const metrics = new Registry();
     const r = await router(
       {
         providers: [
@@ -183,6 +194,8 @@ describe('reasons to skip a target', () => {
         ],
       },
       prefix,
+      false,
+      metrics,
     );
     const both = [{ provider: 'capped', model: 'm' }, { provider: 'good', model: 'm' }];
     expect(outcomes((await ask(r, both)).attempts)).toEqual(['capped:ok']);
@@ -190,6 +203,14 @@ describe('reasons to skip a target', () => {
     const third = await ask(r, both);
     expect(outcomes(third.attempts)).toEqual(['capped:skipped', 'good:ok']);
     expect(third.attempts[0]!.error).toMatch(/rate limit \(2\/hour requests\)/);
+    const text = await metrics.metrics();
+    expect(text).toContain('switchboard_provider_rate_limited_total{provider="capped"} 1');
+    expect(text).toContain('switchboard_provider_attempts_total{provider="capped",model="m",outcome="skipped"} 1');
+    expect(text).toContain('switchboard_provider_attempts_total{provider="capped",model="m",outcome="ok"} 2');
+    expect(text).toContain('switchboard_fallbacks_total{from="capped",to="good"} 1');
+    expect(text).toContain('switchboard_circuit_state{provider="capped"} 0');
+    r.metrics!.cacheLookup(true);
+    expect(await metrics.metrics()).toContain('switchboard_cache_lookups_total{result="hit"} 1');
   });
 
   it("a key's token limit refuses once its finished runs' tokens fill the window, and counts requests meanwhile", async () => {

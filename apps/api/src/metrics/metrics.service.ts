@@ -1,29 +1,25 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { metricsRegistry } from '@switchboard/config';
+import { Counter, Histogram } from 'prom-client';
 
 /**
- * Prometheus metrics of one app instance. Its own registry (not prom-client's global one) so several apps in
- * one process, as in tests and the all-in-one start, do not collide. Routes are labelled by their template
- * (`/api/agents/:id`) to keep the label set bounded.
+ * Prometheus metrics of one api instance (the scheme of metricsRegistry: `switchboard_*`, labelled app="api").
+ * Routes are labelled by their template (`/api/agents/:id`) to keep the label set bounded.
  */
 export class MetricsService {
-  private readonly registry = new Registry();
+  private readonly registry = metricsRegistry('api');
   private readonly requests = new Counter({
-    name: 'http_requests_total',
+    name: 'switchboard_http_requests_total',
     help: 'HTTP requests served, by method, route template and status code',
     labelNames: ['method', 'route', 'status'] as const,
     registers: [this.registry],
   });
   private readonly duration = new Histogram({
-    name: 'http_request_duration_seconds',
+    name: 'switchboard_http_request_duration_seconds',
     help: 'HTTP request duration in seconds, by method, route template and status code',
     labelNames: ['method', 'route', 'status'] as const,
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
-
-  constructor() {
-    collectDefaultMetrics({ register: this.registry });
-  }
 
   get contentType(): string {
     return this.registry.contentType;

@@ -49,6 +49,17 @@ export class QueuesClient {
     return `${this.config.redis.prefix}:board:session:${createHash('sha256').update(token).digest('hex')}`;
   }
 
+  /**
+   * Every queue's depth by state and its completed/failed totals in Prometheus' text format, by BullMQ's own
+   * exporter (`bullmq_job_count{queue,state}`, `bullmq_job_completed_total`, `bullmq_job_failed_total`), merged
+   * so each metric has one HELP and TYPE (the exporter writes them per queue, and Prometheus refuses repeats).
+   */
+  async prometheus(labels: Record<string, string>): Promise<string> {
+    const { queues } = await this.open();
+    const texts = await unavailableOnError(Promise.all(queues.map((q) => q.exportPrometheusMetrics(labels))));
+    return mergeExpositions(texts);
+  }
+
   /** The queue handles, for whoever shows them (bull-board). */
   async queues(): Promise<Queue[]> {
     return (await this.open()).queues;
@@ -76,4 +87,19 @@ export class QueuesClient {
 
 function zeroFilled(counts: Record<string, number>): Omit<QueueCountsDto, 'name'> {
   return Object.fromEntries(COUNTED.map((state) => [state, counts[state] ?? 0])) as Omit<QueueCountsDto, 'name'>;
+}
+
+/** Exposition texts of the same metrics joined under one HELP and TYPE per metric, samples in order. */
+export function mergeExpositions(texts: string[]): string {
+  const metrics = new Map<string, { head: string[]; samples: string[] }>();
+  for (const line of texts.flatMap((t) => t.split('\n'))) {
+    const comment = /^# (HELP|TYPE) (\S+)/.exec(line);
+    const name = comment ? comment[2]! : /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(line)?.[0];
+    if (!name) continue;
+    let metric = metrics.get(name);
+    if (!metric) metrics.set(name, (metric = { head: [], samples: [] }));
+    if (!comment) metric.samples.push(line);
+    else if (!metric.head.some((h) => h.startsWith(`# ${comment[1]!} `))) metric.head.push(line);
+  }
+  return [...metrics.values()].map((m) => [...m.head, ...m.samples].join('\n')).join('\n') + '\n';
 }

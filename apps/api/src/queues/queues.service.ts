@@ -21,6 +21,10 @@ export class QueuesService implements OnModuleDestroy {
     return this.client.overview();
   }
 
+  prometheus(): Promise<string> {
+    return this.client.prometheus({ app: 'api' });
+  }
+
   /** Scoped to the board's path, unreadable by scripts, never sent by other sites. */
   async boardSessionCookie(): Promise<string> {
     const token = await this.client.createBoardSession(BOARD_SESSION_SECONDS);

@@ -4,11 +4,13 @@ import type { ProviderError } from '@switchboard/providers';
 import { missingModelFileError, providerTraits } from '@switchboard/providers';
 import type { Redis, RedisKeys } from '@switchboard/queue';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { ProviderRegistry } from '../provider-registry.js';
 import { CircuitBreakers } from './circuit-breakers.js';
 import { ProviderHealth } from './provider-health.js';
 import { ProviderSwitches } from './provider-switches.js';
 import { RateLimits } from './rate-limits.js';
+import { RouteMetrics } from './route-metrics.js';
 import { type Gate, type RouteCandidate, RoutedModel, type RouteObserver, type RouteServices } from './routed-model.js';
 
 const OPEN_GATE: Gate = { skip: null, probe: false };
@@ -24,6 +26,8 @@ export interface ModelRouterDeps {
   logger: Logger;
   /** Probe local servers in the background (default true). */
   healthChecks?: boolean;
+  /** The host app's metrics registry, for the router's metrics (RouteMetrics); none: not measured. */
+  metrics?: Registry;
 }
 
 /**
@@ -36,6 +40,7 @@ export class ModelRouter {
   readonly health: ProviderHealth;
   readonly limits: RateLimits;
   readonly switches: ProviderSwitches;
+  readonly metrics: RouteMetrics | null;
   private readonly providers = new Map<string, ProviderConfig>();
   private readonly services: RouteServices;
   /** Model files checked recently: a missing one is skipped without a disk check per call. */
@@ -48,6 +53,13 @@ export class ModelRouter {
     this.health = new ProviderHealth(config, redis, keys, logger);
     this.limits = new RateLimits(redis, keys);
     this.switches = new ProviderSwitches(redis, keys);
+    this.metrics = deps.metrics
+      ? new RouteMetrics(deps.metrics, {
+          providers: config.providers.map((p) => p.name),
+          circuit: (provider) => this.breakers.view(provider).state,
+          price: (provider, model, usage) => deps.registry.price(provider, model, usage),
+        })
+      : null;
     this.services = {
       autoPick: config.auto_pick,
       model: (c) => deps.registry.get(c.provider, c.model),
@@ -72,7 +84,7 @@ export class ModelRouter {
 
   /** One LanguageModel over `candidates`, tried in order (see RoutedModel). */
   model(candidates: readonly RouteCandidate[], observer?: RouteObserver): RoutedModel {
-    return new RoutedModel(candidates, this.services, observer);
+    return new RoutedModel(candidates, this.services, this.metrics ? this.metrics.observe(candidates, observer) : observer);
   }
 
   /**
@@ -115,7 +127,10 @@ export class ModelRouter {
       const decision = await this.limits
         .take(`provider:${c.provider}`, limits.requests_per_minute ?? [], limits.tokens_per_minute ?? [])
         .catch(() => null);
-      if (decision && !decision.allowed) return { skip: `it is over its rate limit (${decision.window.label} ${decision.kind})`, retryAfterMs: decision.resetMs };
+      if (decision && !decision.allowed) {
+        this.metrics?.providerRateLimited(c.provider);
+        return { skip: `it is over its rate limit (${decision.window.label} ${decision.kind})`, retryAfterMs: decision.resetMs };
+      }
     }
     return { skip: null, probe: admission === 'probe' };
   }
