@@ -1,6 +1,6 @@
 import { startApi } from '@switchboard/api';
 import { Authenticator } from '@switchboard/auth';
-import { createLogger, loadConfig } from '@switchboard/config';
+import { createLogger, loadConfig, startTracing, stopTracing } from '@switchboard/config';
 import type { SwitchboardConfig } from '@switchboard/contracts';
 import { type Database, openDatabase } from '@switchboard/db';
 import { startGateway } from '@switchboard/gateway';
@@ -24,6 +24,7 @@ export interface RunningPlatform {
  */
 export async function startPlatform(apps: readonly AppName[], config: SwitchboardConfig = loadConfig()): Promise<RunningPlatform> {
   const logger = createLogger('switchboard', config.log_level);
+  if (await startTracing(process.env)) logger.info('tracing: spans go to the OTLP endpoint (OTEL_EXPORTER_OTLP_ENDPOINT)');
   if (!config.database.url && apps.length < allApps.length) {
     logger.warn('embedded database (PGlite) in a single-app process: other processes cannot share it; set DATABASE_URL to scale out');
   }
@@ -79,6 +80,7 @@ export async function startPlatform(apps: readonly AppName[], config: Switchboar
       // Gateways first (stop taking requests), then workers drain, then the api and the database.
       for (const close of [...closers].reverse()) await close();
       await db.close();
+      await stopTracing();
     },
   };
 }

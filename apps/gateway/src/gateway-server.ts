@@ -10,6 +10,7 @@ import { chatCompletionsHandler } from './chat-completions.js';
 import { parseAdhocPipelineRequest } from './adhoc-pipeline.js';
 import type { GatewayContext } from './gateway-context.js';
 import { GatewayMetrics } from './gateway-metrics.js';
+import { tracedRequests } from './request-span.js';
 import { gatewayRoutes } from './gateway-routes.js';
 import { InlineRuns } from './inline-runs.js';
 import { OpenAIError } from './openai-error.js';
@@ -158,9 +159,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
   const route = gatewayRoutes(ctx, chatCompletionsHandler(ctx), chatCompletionsHandler(ctx, parseAdhocPipelineRequest), () => draining);
 
-  const server = createServer((req, res) => {
-    route(req, res).catch((error: unknown) => ctx.sendError(res, error));
-  });
+  const server = createServer(
+    tracedRequests((req, res) => {
+      route(req, res).catch((error: unknown) => ctx.sendError(res, error));
+    }),
+  );
   server.keepAliveTimeout = 65000;
   server.headersTimeout = 66000;
   server.requestTimeout = 0; // streams may last as long as a run does; heartbeats keep them alive

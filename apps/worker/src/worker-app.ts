@@ -1,5 +1,6 @@
 import { type BenchmarkJob, type ChatRunJob, ModelCatalog, type ModelDownloadJob, type SwitchboardConfig } from '@switchboard/contracts';
-import { metricsRegistry } from '@switchboard/config';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { extractTrace, metricsRegistry, startSpan, withSpan } from '@switchboard/config';
 import { withDefaultLocalModel } from '@switchboard/providers';
 import { AgentDirectory, type Database, PipelineDirectory } from '@switchboard/db';
 import {
@@ -157,12 +158,20 @@ export async function startWorker(options: WorkerOptions): Promise<SwitchboardWo
         async (job, _token, signal) => {
           const handler = handlers[job.name as JobName];
           if (!handler) throw new Error(`no handler for job ${job.name}`);
+          const span = jobSpan(job);
           try {
-            await handler(job, signal);
+            await withSpan(span, async () => {
+              await handler(job, signal);
+              // Inside the job's span: with tracing on, the line carries its trace id.
+              logger.debug({ job: job.name, jobId: job.id, runId: (job.data as { runId?: string }).runId }, 'job done');
+            });
             processed.inc({ name: job.name, outcome: 'ok' });
           } catch (error) {
             processed.inc({ name: job.name, outcome: 'error' });
+            span?.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
             throw error;
+          } finally {
+            span?.end();
           }
         },
         {
@@ -268,4 +277,28 @@ export async function startWorker(options: WorkerOptions): Promise<SwitchboardWo
       for (const c of connections) c.disconnect();
     },
   };
+}
+
+/**
+ * With tracing on, a job is a consumer span under the hop that enqueued it (a run's `trace`), so the run's
+ * provider attempts and log lines join the request's trace. The watchdog's scans, every few seconds, are not traced.
+ */
+function jobSpan(job: Job): ReturnType<typeof startSpan> {
+  if (job.name === 'watchdog.scan') return null;
+  const data = job.data as { runId?: string; trace?: { traceparent: string; tracestate?: string } };
+  return startSpan(
+    `process ${job.name}`,
+    {
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        'messaging.system': 'bullmq',
+        'messaging.destination.name': job.queueName,
+        'messaging.operation.type': 'process',
+        'messaging.message.id': job.id ?? '',
+        'switchboard.attempt': job.attemptsMade + 1,
+        ...(data.runId ? { 'switchboard.run_id': data.runId } : {}),
+      },
+    },
+    extractTrace(data.trace),
+  );
 }

@@ -8,3 +8,16 @@ export { selectModelInConfig, type ConfigEdit, type ModelChoice } from './models
 export { writeDefaultLocalModel, type DefaultModelChoice, type DefaultModelOutcome } from './default-model.js';
 export { validatePipeline, type PipelineProblem, type PipelineValidation, type ValidatePipelineOptions } from './pipeline-checks.js';
 export { metricsRegistry, type MetricsApp } from './metrics-registry.js';
+export {
+  extractTrace,
+  injectTrace,
+  otlpEndpoint,
+  startSpan,
+  startTracing,
+  stopTracing,
+  traceLogFields,
+  tracer,
+  tracingEnabled,
+  withSpan,
+  type TraceCarrier,
+} from './tracing.js';

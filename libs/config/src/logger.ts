@@ -1,5 +1,6 @@
 import pretty from 'pino-pretty';
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { traceLogFields } from './tracing.js';
 
 export type { Logger };
 
@@ -24,7 +25,8 @@ export function logDestination(output: LogOutput = {}): DestinationStream | unde
 
 /**
  * Structured logs (pino) for every app. Authorization headers and anything named like a secret are
- * redacted at the logger, so a careless `log.info({ config })` still cannot leak a key.
+ * redacted at the logger, so a careless `log.info({ config })` still cannot leak a key. With tracing on, a line
+ * written inside a span carries its `trace_id` and `span_id`.
  */
 export function createLogger(app: string, level: string = process.env.LOG_LEVEL ?? 'info', output: LogOutput = {}): Logger {
   const options = {
@@ -46,6 +48,8 @@ export function createLogger(app: string, level: string = process.env.LOG_LEVEL 
       censor: '***',
     },
     timestamp: pino.stdTimeFunctions.isoTime,
+    // The trace of the request or job a line was written for, while tracing is on (nothing otherwise).
+    mixin: traceLogFields,
   };
   const destination = logDestination(output);
   return destination ? pino(options, destination) : pino(options);

@@ -33,5 +33,10 @@ export const chatRunJobSchema = z.object({
    * gateway, and `request.model` is only its label. Unset: `request.model` names what runs.
    */
   pipeline: pipelineConfigSchema.optional(),
+  /**
+   * The W3C trace context of the hop that enqueued the run, while tracing is on: the worker's spans (the run,
+   * its provider attempts) join the request's trace.
+   */
+  trace: z.object({ traceparent: z.string(), tracestate: z.string().optional() }).optional(),
 });
 export type ChatRunJob = z.output<typeof chatRunJobSchema>;

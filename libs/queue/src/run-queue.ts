@@ -1,3 +1,5 @@
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { injectTrace, startSpan } from '@switchboard/config';
 import type { ChatRunJob, QueueConfig } from '@switchboard/contracts';
 import { type Job, type JobState, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -25,16 +27,31 @@ export class RunQueue {
     });
   }
 
-  /** The job id is the run id, so a run is enqueued at most once even if a client retries the request. */
+  /**
+   * The job id is the run id, so a run is enqueued at most once even if a client retries the request. With
+   * tracing on, the hop is a span of its own (a producer span under the active one) and the job carries it on.
+   */
   async enqueueChat(job: ChatRunJob, delayMs = 0): Promise<void> {
-    await this.queue.add('run.chat', job, {
-      jobId: job.runId,
-      delay: delayMs,
-      attempts: this.config.attempts,
-      backoff: { type: 'exponential', delay: jobCatalog['run.chat'].backoffMs },
-      removeOnComplete: { age: this.config.events_ttl_seconds, count: 10000 },
-      removeOnFail: { age: 7 * 24 * 3600 },
+    const span = startSpan('publish runs', {
+      kind: SpanKind.PRODUCER,
+      attributes: { 'messaging.system': 'bullmq', 'messaging.destination.name': 'runs', 'messaging.operation.type': 'send', 'switchboard.run_id': job.runId },
     });
+    const carrier = span ? injectTrace(span) : undefined;
+    try {
+      await this.queue.add('run.chat', carrier ? { ...job, trace: { traceparent: carrier.traceparent!, ...(carrier.tracestate ? { tracestate: carrier.tracestate } : {}) } } : job, {
+        jobId: job.runId,
+        delay: delayMs,
+        attempts: this.config.attempts,
+        backoff: { type: 'exponential', delay: jobCatalog['run.chat'].backoffMs },
+        removeOnComplete: { age: this.config.events_ttl_seconds, count: 10000 },
+        removeOnFail: { age: 7 * 24 * 3600 },
+      });
+    } catch (error) {
+      span?.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+      throw error;
+    } finally {
+      span?.end();
+    }
   }
 
   /**

@@ -3,6 +3,7 @@ import type { ProviderConfig, SwitchboardConfig, Usage } from '@switchboard/cont
 import type { ProviderError } from '@switchboard/providers';
 import { missingModelFileError, providerTraits } from '@switchboard/providers';
 import type { Redis, RedisKeys } from '@switchboard/queue';
+import { tracingEnabled } from '@switchboard/config';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ProviderRegistry } from '../provider-registry.js';
@@ -11,6 +12,7 @@ import { ProviderHealth } from './provider-health.js';
 import { ProviderSwitches } from './provider-switches.js';
 import { RateLimits } from './rate-limits.js';
 import { RouteMetrics } from './route-metrics.js';
+import { tracedAttempts } from './route-tracing.js';
 import { type Gate, type RouteCandidate, RoutedModel, type RouteObserver, type RouteServices } from './routed-model.js';
 
 const OPEN_GATE: Gate = { skip: null, probe: false };
@@ -84,7 +86,8 @@ export class ModelRouter {
 
   /** One LanguageModel over `candidates`, tried in order (see RoutedModel). */
   model(candidates: readonly RouteCandidate[], observer?: RouteObserver): RoutedModel {
-    return new RoutedModel(candidates, this.services, this.metrics ? this.metrics.observe(candidates, observer) : observer);
+    const measured = this.metrics ? this.metrics.observe(candidates, observer) : observer;
+    return new RoutedModel(candidates, this.services, tracingEnabled() ? tracedAttempts(measured) : measured);
   }
 
   /**
