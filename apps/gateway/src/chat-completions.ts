@@ -1,4 +1,4 @@
-import type { ChatCompletionRequest, ChatRunJob, ModelRoute, PipelineConfig, RunEvent } from '@switchboard/contracts';
+import type { ChatCompletionRequest, ChatRunJob, AgentConfig, ModelRoute, PipelineConfig, RunEvent } from '@switchboard/contracts';
 import { newId } from '@switchboard/db';
 import { CLIENT_DISCONNECTED, type FollowSubscription, publishCancel } from '@switchboard/queue';
 import { type CachedAnswer, formatResetDuration, type RateDecision, resolveTarget, type RunTarget } from '@switchboard/runs';
@@ -34,7 +34,7 @@ export function chatCompletionsHandler(
     // Settled below; until then a rejection must not count as unhandled.
     rate.catch(() => undefined);
     const body = await readBody(req, bodyLimit);
-    const { request, route, pipeline } = parse(ctx, body);
+    const { request, route, pipeline, agent } = parse(ctx, body);
     const extraHeaders = await rate;
     ctx.redisReady();
     const runId = newId();
@@ -53,6 +53,7 @@ export function chatCompletionsHandler(
       cacheKey: null,
       tokenSubject: rateLimit.enabled && rateLimit.tokens_per_minute ? rateSubject(principal) : null,
       ...(pipeline ? { pipeline } : {}),
+      ...(agent ? { agent } : {}),
     };
     metrics.runs.inc({ mode: job.mode });
     const plain = route.kind === 'auto' || route.kind === 'provider';
@@ -140,6 +141,7 @@ export interface ParsedRun {
   request: ChatCompletionRequest;
   route: ModelRoute;
   pipeline?: PipelineConfig;
+  agent?: AgentConfig;
 }
 
 /** Turns the body into a ParsedRun or throws a 4xx OpenAIError; the rest of a run is the same for every route. */
@@ -158,7 +160,11 @@ function parseModelRequest(ctx: GatewayContext, body: string): ParsedRun {
       throw new OpenAIError(404, `The model \`${id}\` in \`models\` does not exist (list \`<provider>/<model>\` ids or \`auto\`).`, 'invalid_request_error', 'model_not_found', 'models');
     }
   }
-  return { request, route };
+  // The definition goes with the job: a worker whose directory is a refresh behind this gateway's runs it too.
+  const live = ctx.liveConfig();
+  const agent = route.kind === 'agent' ? live.agents.find((a) => a.name === route.agent) : undefined;
+  const pipeline = route.kind === 'pipeline' ? live.pipelines.find((p) => p.name === route.pipeline) : undefined;
+  return { request, route, ...(agent ? { agent } : {}), ...(pipeline ? { pipeline } : {}) };
 }
 
 /**

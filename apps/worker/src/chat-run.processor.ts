@@ -24,6 +24,7 @@ import {
   type ProviderRegistry,
   type ResponseCache,
   pipelineTarget,
+  resolveAgentTarget,
   resolveTarget,
   type RunHost,
   runLifecycle,
@@ -176,8 +177,12 @@ export async function processChatRun(deps: ChatRunDeps, job: Job<ChatRunJob>, si
     }
     let target!: RunTarget;
     const prepare = (): void => {
-      // An ad-hoc pipeline brings its definition (checked by the gateway); everything else is named by model.
-      target = data.pipeline ? pipelineTarget(data.pipeline) : resolveTarget(deps.config, deps.catalog, data.request.model, data.request);
+      // A pipeline or agent brings its definition (as the gateway resolved it); everything else is named by model.
+      target = data.pipeline
+        ? pipelineTarget(data.pipeline)
+        : data.agent
+          ? resolveAgentTarget(deps.config, deps.catalog, data.agent)
+          : resolveTarget(deps.config, deps.catalog, data.request.model, data.request);
       state.provider = target.provider;
       state.model = target.model;
       state.agentName = target.agent?.name ?? null;

@@ -118,4 +118,20 @@ describe('run liveness', () => {
     expect(all.filter((e) => e.t === 'error')).toHaveLength(0);
     expect(all.at(-1)).toMatchObject({ t: 'finish' });
   }, 20000);
+
+  it('runs an agent from the definition its job carries, one the worker has not read yet (made through the API a moment ago)', async () => {
+    const runId = newId();
+    const agent = switchboardConfigSchema.parse({
+      providers: [{ name: 'fake', type: 'openai-compatible', base_url: upstream.url, models: ['m1'] }],
+      agents: [{ name: `fresh-${runId}`, model: 'fake/m1', system_prompt: 'Be brief.' }],
+    }).agents[0]!;
+    const base = job(runId);
+    await runQueue.enqueueChat({ ...base, request: { ...base.request, model: agent.name }, agent });
+    const done = await waitFor(() => db.runs.get(runId), (r) => r?.status === 'succeeded' || r?.status === 'failed', 10000);
+    expect(done).toMatchObject({ status: 'succeeded' });
+    expect((await events(runId)).at(-1)).toMatchObject({ t: 'finish' });
+    // The agent's system prompt reached the provider: it ran as that agent, not as a bare model call.
+    const sent = upstream.requests.at(-1)?.body as { messages: { role: string; content: string }[] };
+    expect(sent.messages[0]).toMatchObject({ role: 'system', content: expect.stringContaining('Be brief.') });
+  }, 20000);
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { chatCompletionRequestSchema } from './openai.schema.js';
+import { agentConfigSchema } from './config.schema.js';
 import { pipelineConfigSchema } from './pipeline.schema.js';
 
 /** The payload of a `run.chat` job: everything a worker needs, so it never reads the gateway's state. */
@@ -29,10 +30,13 @@ export const chatRunJobSchema = z.object({
   /** Who the per-key token limit counts this run's tokens against (`key:<id>`); null: no token limit. */
   tokenSubject: z.string().nullable().default(null),
   /**
-   * An ad-hoc pipeline (POST /v1/pipelines/run): the definition travels with the job, already checked by the
-   * gateway, and `request.model` is only its label. Unset: `request.model` names what runs.
+   * The pipeline that runs: an ad-hoc one (POST /v1/pipelines/run, already checked by the gateway) or the saved
+   * or configured one `request.model` names, as the gateway knew it. The definition travels with the job, so a
+   * worker whose directory is a refresh behind runs it too. Unset: `request.model` names what runs.
    */
   pipeline: pipelineConfigSchema.optional(),
+  /** The agent `request.model` names, as the gateway knew it (see `pipeline`). */
+  agent: agentConfigSchema.optional(),
   /**
    * The W3C trace context of the hop that enqueued the run, while tracing is on: the worker's spans (the run,
    * its provider attempts) join the request's trace.

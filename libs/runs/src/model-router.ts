@@ -30,7 +30,26 @@ export function resolveTarget(
   id: string,
   request?: Pick<ChatCompletionRequest, 'models'>,
 ): RunTarget {
-  let agent: AgentConfig | null = null;
+  return resolveFrom(config, catalog, id, null, request);
+}
+
+/**
+ * Where a run of `agent` goes, from its definition rather than by its name: a job carries the definition the
+ * gateway resolved, so a worker whose directory has not caught up yet (an agent made through the API a moment
+ * ago) runs it all the same.
+ */
+export function resolveAgentTarget(config: SwitchboardConfig, catalog: ModelCatalog, agent: AgentConfig): RunTarget {
+  return resolveFrom(config, catalog, agent.model, agent);
+}
+
+function resolveFrom(
+  config: SwitchboardConfig,
+  catalog: ModelCatalog,
+  id: string,
+  start: AgentConfig | null,
+  request?: Pick<ChatCompletionRequest, 'models'>,
+): RunTarget {
+  let agent = start;
   let current = id;
   for (let depth = 0; depth < 5; depth++) {
     const route = catalog.resolve(current) ?? (current === 'auto' ? { kind: 'auto' as const, id: 'auto' } : undefined);
