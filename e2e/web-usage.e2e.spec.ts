@@ -72,7 +72,8 @@ rate_limit: { requests_per_minute: 100000 }
   });
   api = platform.urls.api!;
   gateway = platform.urls.gateway!;
-  keys.alice = (await adminJson<{ key: string }>('POST', '/api/keys', { name: 'alice' })).key;
+  // A month's budget of 360 tokens: alice's two runs spend a tenth of it.
+  keys.alice = (await adminJson<{ key: string }>('POST', '/api/keys', { name: 'alice', budget_tokens: 10 * 2 * (PROMPT + COMPLETION), budget_period: 'month' })).key;
   keys.bob = (await adminJson<{ key: string }>('POST', '/api/keys', { name: 'bob' })).key;
   // Different questions, so no answer comes from the response cache.
   await chat(keys.alice, 'first question');
@@ -118,6 +119,14 @@ describe('the Usage page in Chromium', () => {
       expect(await costChart.locator('.recharts-bar-rectangle path').count()).toBe(2);
       expect(await costChart.getByText('alice').count()).toBeGreaterThanOrEqual(1);
       await shot(page, 'console-usage', true);
+
+      // The Keys page shows the same spend against alice's budget; bob has none, so no meter.
+      await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Keys' }).click();
+      const meter = page.getByRole('meter', { name: 'Budget used by alice' });
+      await meter.waitFor({ timeout: WAIT });
+      expect(Number(await meter.getAttribute('value'))).toBeCloseTo(0.1, 5);
+      expect(await page.getByRole('row', { name: 'Key alice' }).innerText()).toContain(`${2 * (PROMPT + COMPLETION)} tokens`);
+      expect(await page.getByRole('meter', { name: 'Budget used by bob' }).count()).toBe(0);
     } finally {
       await context.close();
     }
