@@ -7,6 +7,7 @@
  * points at is a NotFoundError (404), a foreign cursor is an InvalidCursorError and a value too long for its
  * column an InvalidDataError (400). Methods that return `T | null` or `boolean` report "not found" that way.
  */
+import type { UsageDimensionName } from '@switchboard/contracts';
 import type {
   AgentRow,
   BenchmarkRow,
@@ -121,16 +122,13 @@ export interface RunsRepository {
   usage(ownerKeyId: string | null | undefined, query: UsageQuery): Promise<UsageRow[]>;
 }
 
-/** What usage can be grouped by: the run's API key, the model that answered, the UTC day it was created. */
-export type UsageDimension = 'key' | 'model' | 'day';
-
 export interface UsageQuery {
   /** Runs created at or after. */
   from: Date;
   /** Runs created before. */
   to: Date;
   /** No dimension: one row of totals (none when there are no runs). */
-  groupBy: readonly UsageDimension[];
+  groupBy: readonly UsageDimensionName[];
 }
 
 /** One group of runs. A dimension not grouped by is null in every row. */

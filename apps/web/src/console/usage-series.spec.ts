@@ -48,12 +48,12 @@ describe('usage series', () => {
     expect(perKeyModel(rows).map((r) => [r.key, r.model, r.runs, r.cachedRuns, r.promptTokens, r.completionTokens, r.totalTokens, r.cost])).toEqual([
       ['(no key)', 'fake/m1', 1, 0, 1, 2, 3, 2],
       ['alice', 'fake/m1', 3, 1, 11, 22, 33, 0.75],
-      ['(deleted key)', 'council', 1, 0, 1, 2, 3, 0],
+      ['gone', 'council', 1, 0, 1, 2, 3, 0],
     ]);
     expect(costPerKey(rows)).toEqual([
       { key: '(no key)', cost: 2, tokens: 3 },
       { key: 'alice', cost: 0.75, tokens: 33 },
-      { key: '(deleted key)', cost: 0, tokens: 3 },
+      { key: 'gone', cost: 0, tokens: 3 },
     ]);
     expect(totals(rows)).toEqual({ runs: 5, cachedRuns: 1, tokens: 39, cost: 2.75 });
     expect(keyLabel({ api_key_id: 'x', key_name: 'named' })).toBe('named');

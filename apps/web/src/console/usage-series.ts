@@ -20,10 +20,13 @@ export function daysBetween(from: string, to: string): string[] {
   return out;
 }
 
-/** How a key is named on the page: its name while it exists; runs without a key (config keys, deleted keys) as such. */
+/**
+ * How a key is named on the page: its name. Runs without a key (the keys from config, the anonymous caller, and
+ * keys deleted since, whose runs lose the link) are "(no key)"; an id without a name (a key deleted while the
+ * report was read) shows as the id.
+ */
 export function keyLabel(row: Pick<UsageRowDto, 'api_key_id' | 'key_name'>): string {
-  if (row.key_name !== null) return row.key_name;
-  return row.api_key_id === null ? '(no key)' : '(deleted key)';
+  return row.key_name ?? row.api_key_id ?? '(no key)';
 }
 
 export interface DayPoint {

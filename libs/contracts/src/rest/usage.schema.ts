@@ -5,6 +5,8 @@ import { queryDate, timestampSchema } from './pagination.schema.js';
 export const usageDimensions = ['key', 'model', 'day'] as const;
 export type UsageDimensionName = (typeof usageDimensions)[number];
 
+const dimension = usageDimensions.join('|');
+
 /** How far back `GET /api/usage` looks when `from` is not given. */
 export const USAGE_DEFAULT_DAYS = 30;
 
@@ -21,7 +23,7 @@ export const usageQuerySchema = z
     /** Comma-separated dimensions (`key`, `model`, `day`), one row per combination that has runs. */
     group_by: z
       .string()
-      .regex(/^(key|model|day)(,(key|model|day))*$/, 'expected a comma-separated list of key, model, day')
+      .regex(new RegExp(`^(${dimension})(,(${dimension}))*$`), `expected a comma-separated list of ${usageDimensions.join(', ')}`)
       .default('key,model,day')
       .transform((v) => [...new Set(v.split(','))] as UsageDimensionName[]),
   })

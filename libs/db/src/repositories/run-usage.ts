@@ -1,5 +1,6 @@
+import type { UsageDimensionName as UsageDimension } from '@switchboard/contracts';
 import type { PrismaDb } from '../prisma-client.js';
-import type { UsageDimension, UsageQuery, UsageRow } from '../repositories.js';
+import type { UsageQuery, UsageRow } from '../repositories.js';
 import { quote, type SqlDialect } from './bulk-insert.js';
 
 /**
