@@ -54,6 +54,8 @@ import { MeController } from './me/me.controller.js';
 import { MeService } from './me/me.service.js';
 import { QueuesController } from './queues/queues.controller.js';
 import { QueuesService } from './queues/queues.service.js';
+import { UsageController } from './usage/usage.controller.js';
+import { UsageService } from './usage/usage.service.js';
 import { WebConfigController } from './web/web-config.controller.js';
 import { WebConfigService } from './web/web-config.service.js';
 
@@ -89,6 +91,7 @@ export class ApiModule {
         WebConfigController,
         MeController,
         QueuesController,
+        UsageController,
       ],
       providers: [
         ...externalProviders(deps),
@@ -108,6 +111,7 @@ export class ApiModule {
         WebConfigService,
         MeService,
         QueuesService,
+        UsageService,
         HealthService,
         NotificationsService,
         NotificationsServer,

@@ -200,12 +200,13 @@ describe('api: http behaviour', () => {
         'POST /api/pipelines',
         'GET /api/pipelines/{id}',
         'DELETE /api/pipelines/{id}',
+        'GET /api/usage',
       ].sort(),
     );
     const createAgent = res.body.paths['/api/agents']?.post?.requestBody?.content['application/json']?.schema;
     expect(Object.keys(createAgent?.properties ?? {})).toEqual(expect.arrayContaining(['name', 'system_prompt', 'budgets']));
     expect(Object.keys(res.body.components.schemas)).toEqual(
-      expect.arrayContaining(['Agent', 'ConversationPage', 'CreatedApiKey', 'ApiError', 'Run', 'ModelCatalogue', 'CatalogueModel', 'ModelDownload', 'ModelSelection', 'Benchmark', 'BenchmarkList', 'RunPage', 'WebConfig', 'Me', 'QueueOverview']),
+      expect.arrayContaining(['Agent', 'ConversationPage', 'CreatedApiKey', 'ApiError', 'Run', 'ModelCatalogue', 'CatalogueModel', 'ModelDownload', 'ModelSelection', 'Benchmark', 'BenchmarkList', 'RunPage', 'WebConfig', 'Me', 'QueueOverview', 'UsageReport']),
     );
     const createBenchmark = res.body.paths['/api/benchmarks']?.post?.requestBody?.content['application/json']?.schema;
     expect(Object.keys(createBenchmark?.properties ?? {})).toEqual(expect.arrayContaining(['models', 'reference_model', 'prompt_set', 'max_tokens']));

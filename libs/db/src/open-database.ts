@@ -171,7 +171,7 @@ class PrismaDatabase implements Database {
     this.agents = new PrismaAgentsRepository(prisma);
     this.conversations = new PrismaConversationsRepository(prisma);
     this.messages = new PrismaMessagesRepository(prisma);
-    this.runs = new PrismaRunsRepository(prisma);
+    this.runs = new PrismaRunsRepository(prisma, this.dialect);
     this.providerCalls = new PrismaProviderCallsRepository(prisma);
     this.benchmarks = new PrismaBenchmarksRepository(prisma);
     this.pipelines = new PrismaPipelinesRepository(prisma);

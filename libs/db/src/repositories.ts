@@ -7,6 +7,7 @@
  * points at is a NotFoundError (404), a foreign cursor is an InvalidCursorError and a value too long for its
  * column an InvalidDataError (400). Methods that return `T | null` or `boolean` report "not found" that way.
  */
+import type { UsageDimensionName } from '@switchboard/contracts';
 import type {
   AgentRow,
   BenchmarkRow,
@@ -34,7 +35,10 @@ export type NewRun = Insert<
   RunRow,
   | 'conversationId' | 'agentId' | 'apiKeyId' | 'status' | 'mode' | 'provider' | 'providerModel' | 'attempt' | 'heartbeatAt'
   | 'startedAt' | 'finishedAt' | 'promptTokens' | 'completionTokens' | 'cost' | 'finishReason' | 'error' | 'output'
->;
+> & {
+  /** Default now. Given by imports of older runs and by tests that need a run on a given day. */
+  createdAt?: Date;
+};
 export type StartedRun = Pick<RunRow, 'id' | 'apiKeyId' | 'requestedModel' | 'attempt'> & { startedAt: Date };
 export type NewProviderCall = Insert<ProviderCallRow, 'ttftMs' | 'error' | 'cached'>;
 export type NewPipeline = Insert<PipelineRow, 'description' | 'createdBy'>;
@@ -111,6 +115,39 @@ export interface RunsRepository {
   listByConversation(conversationId: string): Promise<RunRow[]>;
   /** Newest first (createdAt desc, id desc), narrowed by `filter`; `ownerKeyId` scopes as everywhere. */
   list(ownerKeyId: string | null | undefined, filter: RunListFilter, page: PageQuery): Promise<Page<RunRow>>;
+  /**
+   * Usage summed in the database over runs created in [from, to), one row per combination of `groupBy`'s
+   * dimensions that has runs, ordered by day, key id, model. `ownerKeyId` scopes as everywhere.
+   */
+  usage(ownerKeyId: string | null | undefined, query: UsageQuery): Promise<UsageRow[]>;
+}
+
+export interface UsageQuery {
+  /** Runs created at or after. */
+  from: Date;
+  /** Runs created before. */
+  to: Date;
+  /** No dimension: one row of totals (none when there are no runs). */
+  groupBy: readonly UsageDimensionName[];
+}
+
+/** One group of runs. A dimension not grouped by is null in every row. */
+export interface UsageRow {
+  /** Null also for runs without a key (the key was deleted, or the caller was a key from config). */
+  apiKeyId: string | null;
+  /** The key's name and prefix, while the key exists. */
+  keyName: string | null;
+  keyPrefix: string | null;
+  /** `<provider>/<model>` that answered; the requested model for runs nobody answered. */
+  model: string | null;
+  /** `YYYY-MM-DD`, the UTC day the runs were created. */
+  day: string | null;
+  runs: number;
+  /** Runs answered from the response cache. */
+  cachedRuns: number;
+  promptTokens: number;
+  completionTokens: number;
+  cost: number;
 }
 
 /** What a runs listing may be narrowed to; every field set must match. */

@@ -11,6 +11,7 @@ import type {
   MessageDto,
   PageResponse,
   RunDto,
+  UsageReportDto,
   WebConfig,
 } from '@switchboard/contracts';
 import { ApiRequestError } from './errors';
@@ -180,6 +181,12 @@ export class ApiClient {
     for (const [k, v] of Object.entries(filter)) if (v) query.set(k, v);
     if (cursor) query.set('cursor', cursor);
     return this.api('GET', `/api/runs?${query.toString()}`, undefined, signal);
+  }
+
+  /** Usage per key, model and UTC day over [from, to) (ISO strings): every key's for an admin, else the caller's own. */
+  usage(range: { from: string; to: string }, signal?: AbortSignal): Promise<UsageReportDto> {
+    const query = new URLSearchParams({ ...range, group_by: 'key,model,day' });
+    return this.api('GET', `/api/usage?${query.toString()}`, undefined, signal);
   }
 
   run(id: string, signal?: AbortSignal): Promise<RunDto> {

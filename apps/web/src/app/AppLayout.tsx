@@ -5,7 +5,8 @@ import { NotificationsProvider } from '../notifications/notifications';
 import styles from './layout.module.css';
 
 /**
- * The frame of every page: the sections of the app (chat, run history, and the operator's console for admins) and whoever is signed in.
+ * The frame of every page: the sections of the app (chat, run history, and the operator's console for admins, or
+ * a user key's own usage) and whoever is signed in.
  */
 export function AppLayout() {
   const { key, signOut, config } = useSession();
@@ -25,9 +26,14 @@ export function AppLayout() {
             <NavLink to="/pipelines/manual" className={({ isActive }) => (isActive ? styles.active : undefined)}>
               Manual pipeline
             </NavLink>
-            {isAdmin && (
+            {isAdmin ? (
               <NavLink to="/console" className={({ isActive }) => (isActive ? styles.active : undefined)}>
                 Console
+              </NavLink>
+            ) : (
+              // A user key's one console page: its own usage (the API shows it nothing else).
+              <NavLink to="/console/usage" className={({ isActive }) => (isActive ? styles.active : undefined)}>
+                Usage
               </NavLink>
             )}
           </nav>

@@ -14,6 +14,7 @@ const KeysPage = lazy(() => import('../console/KeysPage'));
 const AgentsPage = lazy(() => import('../console/AgentsPage'));
 const ProvidersPage = lazy(() => import('../console/ProvidersPage'));
 const QueuesPage = lazy(() => import('../console/QueuesPage'));
+const UsagePage = lazy(() => import('../console/UsagePage'));
 const ManualPipelinePage = lazy(() => import('../pipelines/ManualPipelinePage'));
 
 const later = (page: ReactNode) => <Suspense fallback={<p className="boot">Loading…</p>}>{page}</Suspense>;
@@ -36,6 +37,7 @@ export const router = createBrowserRouter([
           { path: 'agents', element: later(<AgentsPage />) },
           { path: 'providers', element: later(<ProvidersPage />) },
           { path: 'queues', element: later(<QueuesPage />) },
+          { path: 'usage', element: later(<UsagePage />) },
         ],
       },
       { path: 'pipelines/manual', element: later(<ManualPipelinePage />) },

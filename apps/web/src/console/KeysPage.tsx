@@ -44,7 +44,10 @@ export default function KeysPage() {
               <td><code>{k.prefix}</code></td>
               <td>{k.role}</td>
               <td>{k.rate_limit_per_minute === null ? 'default' : `${k.rate_limit_per_minute}/min`}</td>
-              <td>{spend(k)}</td>
+              <td>
+                {spend(k)}
+                <BudgetMeter k={k} />
+              </td>
               <td>{k.revoked_at ? 'revoked' : k.last_used_at ? new Date(k.last_used_at).toLocaleString() : 'never'}</td>
               <td>
                 {editing === k.id ? (
@@ -81,6 +84,22 @@ function spend(k: ApiKeyDto): string {
   const parts = [`${k.spent_tokens} tokens`, `$${k.spent_cost.toFixed(4)}`];
   const budget = [k.budget_tokens !== null ? `${k.budget_tokens} tokens` : null, k.budget_cost !== null ? `$${k.budget_cost}` : null].filter(Boolean);
   return budget.length ? `${parts.join(', ')} of ${budget.join(', ')} per ${k.budget_period ?? '?'}` : `${parts.join(', ')} (no budget)`;
+}
+
+/** How much of its budget a key has spent this period: the nearer of its token and cost budgets. */
+function budgetUsed(k: Pick<ApiKeyDto, 'spent_tokens' | 'spent_cost' | 'budget_tokens' | 'budget_cost'>): number | null {
+  const shares = [k.budget_tokens ? k.spent_tokens / k.budget_tokens : null, k.budget_cost ? k.spent_cost / k.budget_cost : null].filter((x) => x !== null);
+  return shares.length ? Math.min(1, Math.max(...shares)) : null;
+}
+
+function BudgetMeter({ k }: { k: ApiKeyDto }) {
+  const used = budgetUsed(k);
+  if (used === null) return null;
+  return (
+    <meter className={styles.meter} aria-label={`Budget used by ${k.name}`} min={0} max={1} low={0.8} high={0.95} optimum={0} value={used}>
+      {Math.round(used * 100)}%
+    </meter>
+  );
 }
 
 /** The new key's secret: the one time it is shown, with a copy button. */

@@ -13,3 +13,4 @@ export * from './web-config.schema.js';
 export * from './me.schema.js';
 export * from './queues.schema.js';
 export * from './pipelines.schema.js';
+export * from './usage.schema.js';

@@ -28,3 +28,6 @@ export interface PageResponse<T> {
 
 /** Timestamps travel as ISO 8601 strings in UTC. */
 export const timestampSchema = z.string().meta({ format: 'date-time', example: '2025-01-01T00:00:00.000Z' });
+
+/** An ISO 8601 date (midnight UTC) or date-time in a query string. */
+export const queryDate = z.iso.datetime({ offset: true }).or(z.iso.date()).transform((v) => new Date(v));

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { runStatuses } from '../run-events.js';
-import { pageQuerySchema, pageSchema, timestampSchema } from './pagination.schema.js';
+import { pageQuerySchema, pageSchema, queryDate, timestampSchema } from './pagination.schema.js';
 
 /**
  * A run as its owner (or an admin) sees it: where it stands, who answered, what it used, why it failed.
@@ -50,9 +50,6 @@ export const runSchema = z
 export type RunDto = z.output<typeof runSchema>;
 
 export const runPageSchema = pageSchema(runSchema).meta({ id: 'RunPage' });
-
-/** An ISO 8601 date or date-time in a query string. */
-const queryDate = z.iso.datetime({ offset: true }).or(z.iso.date()).transform((v) => new Date(v));
 
 /**
  * `GET /api/runs`: the caller's runs (an admin's: everyone's), newest first, with the shared cursor pagination.

@@ -77,7 +77,7 @@ export function buildInserts<Model>(
   return statements;
 }
 
-function quote(dialect: SqlDialect, name: string): string {
+export function quote(dialect: SqlDialect, name: string): string {
   return dialect === 'mysql' ? `\`${name.replaceAll('`', '``')}\`` : `"${name.replaceAll('"', '""')}"`;
 }
 

@@ -3,16 +3,21 @@ import type { RunRow } from '../entities.js';
 import { newId } from '../ids.js';
 import type { PrismaDb } from '../prisma-client.js';
 import type { Page, PageQuery } from '../entities.js';
-import type { NewRun, RunListFilter, RunsRepository, StartedRun } from '../repositories.js';
+import type { NewRun, RunListFilter, RunsRepository, StartedRun, UsageQuery, UsageRow } from '../repositories.js';
+import type { SqlDialect } from './bulk-insert.js';
 import { defined, jsonOrNull, toRunRow } from './mappers.js';
 import { after, decodeCursor, pageSize, toPage } from './pagination.js';
 import { guard, isRecordNotFound, mapPrismaError } from './prisma-errors.js';
+import { sumUsage } from './run-usage.js';
 
 /** Statuses in which a worker is expected to heartbeat. */
 const LIVE_STATUSES: RunStatus[] = ['running', 'background'];
 
 export class PrismaRunsRepository implements RunsRepository {
-  constructor(private readonly db: PrismaDb) {}
+  constructor(
+    private readonly db: PrismaDb,
+    private readonly dialect: SqlDialect,
+  ) {}
 
   create(run: NewRun): Promise<RunRow> {
     return guard(async () => toRunRow(await this.db.run.create({ data: runData(run, new Date()) })), 'Run');
@@ -106,6 +111,10 @@ export class PrismaRunsRepository implements RunsRepository {
     });
     return toPage('r', rows, limit, (r) => ({ at: r.createdAt, id: r.id }), toRunRow);
   }
+
+  usage(ownerKeyId: string | null | undefined, query: UsageQuery): Promise<UsageRow[]> {
+    return sumUsage(this.db, this.dialect, ownerKeyId, query);
+  }
 }
 
 /** `<provider>/<model>` as the columns a run keeps it in (a model name may itself contain slashes). */
@@ -135,7 +144,7 @@ export function runData(run: NewRun, now: Date) {
     finishReason: run.finishReason ?? null,
     error: run.error ?? null,
     output: jsonOrNull(run.output ?? null),
-    createdAt: now,
+    createdAt: run.createdAt ?? now,
     updatedAt: now,
   };
 }

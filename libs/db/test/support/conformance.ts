@@ -560,6 +560,87 @@ export function repositoryConformance(backend: BackendName): void {
       });
     });
 
+    describe('usage', () => {
+      // Days of their own (one per test), far from the runs the other tests make now, so the sums are only these.
+      const dayRange = (day: string) => {
+        const from = new Date(`${day}T00:00:00.000Z`);
+        return { from, to: new Date(from.getTime() + 86_400_000) };
+      };
+
+      async function seed(day: string) {
+        const at = (time: string) => new Date(`${day}T${time}Z`);
+        const { from, to } = dayRange(day);
+        const a = await db.apiKeys.create(key({ name: 'usage-a', prefix: 'sb-usea' }));
+        const b = await db.apiKeys.create(key({ name: 'usage-b', prefix: 'sb-useb' }));
+        const run = (apiKeyId: string | null, createdAt: Date, fields: Partial<Parameters<typeof db.runs.create>[0]> = {}) =>
+          db.runs.create({ apiKeyId, requestedModel: 'auto', status: 'succeeded', provider: 'fake', providerModel: 'm1', createdAt, ...fields });
+        // The last millisecond before the day and the first of the next: outside [from, to).
+        await run(a.id, new Date(from.getTime() - 1), { promptTokens: 1000 });
+        await run(a.id, to, { promptTokens: 1000 });
+        await run(a.id, at('00:00:00.000'), { promptTokens: 10, completionTokens: 20, cost: 0.001 });
+        await run(a.id, at('23:59:59.999'), { promptTokens: 1, completionTokens: 2, cost: 0.002 });
+        await run(a.id, at('12:00:00.000'), { provider: 'local', providerModel: 'qwen', promptTokens: 5, completionTokens: 5 });
+        // Nobody answered: it counts under the model it asked for.
+        await run(a.id, at('13:00:00.000'), { requestedModel: 'council', status: 'failed', provider: null, providerModel: null, promptTokens: 3 });
+        await run(b.id, at('14:00:00.000'), { promptTokens: 7, completionTokens: 8, cost: 0.5 });
+        await run(null, at('15:00:00.000'), { promptTokens: 4, completionTokens: 4 });
+        // A cache hit: the provider call the router recorded is marked cached.
+        const cachedId = newId();
+        await db.recordRun({
+          run: { id: cachedId, apiKeyId: b.id, requestedModel: 'fake/m1', status: 'succeeded', provider: 'fake', providerModel: 'm1', promptTokens: 7, completionTokens: 8, createdAt: at('16:00:00.000') },
+          messages: [],
+          providerCalls: [{ runId: cachedId, provider: 'fake', model: 'm1', latencyMs: 0, promptTokens: 7, completionTokens: 8, outcome: 'ok', cached: true }],
+        });
+        return { a, b };
+      }
+
+      it('sums runs by key, model and UTC day in [from, to), with the key names and cache hits', async () => {
+        const day = '2031-03-05';
+        const { a, b } = await seed(day);
+        const rows = await db.runs.usage(undefined, { ...dayRange(day), groupBy: ['key', 'model', 'day'] });
+        const zero = { runs: 1, cachedRuns: 0, promptTokens: 0, completionTokens: 0, cost: 0 };
+        expect(rows).toEqual([
+          { apiKeyId: null, keyName: null, keyPrefix: null, model: 'fake/m1', day, ...zero, promptTokens: 4, completionTokens: 4 },
+          ...[
+            { apiKeyId: a.id, keyName: 'usage-a', keyPrefix: 'sb-usea', model: 'council', day, ...zero, promptTokens: 3 },
+            { apiKeyId: a.id, keyName: 'usage-a', keyPrefix: 'sb-usea', model: 'fake/m1', day, ...zero, runs: 2, promptTokens: 11, completionTokens: 22, cost: expect.closeTo(0.003, 10) },
+            { apiKeyId: a.id, keyName: 'usage-a', keyPrefix: 'sb-usea', model: 'local/qwen', day, ...zero, promptTokens: 5, completionTokens: 5 },
+            { apiKeyId: b.id, keyName: 'usage-b', keyPrefix: 'sb-useb', model: 'fake/m1', day, ...zero, runs: 2, cachedRuns: 1, promptTokens: 14, completionTokens: 16, cost: 0.5 },
+          ].sort((x, y) => (x.apiKeyId === y.apiKeyId ? 0 : x.apiKeyId < y.apiKeyId ? -1 : 1)),
+        ]);
+      });
+
+      it('groups by fewer dimensions, down to one row of totals, and scopes to an owner', async () => {
+        const day = '2031-04-05';
+        const { a, b } = await seed(day);
+        const only = (groupBy: ('key' | 'model' | 'day')[], owner?: string | null) => db.runs.usage(owner, { ...dayRange(day), groupBy });
+        const byKey = await only(['key']);
+        const ofKey = (id: string) => byKey.find((r) => r.apiKeyId === id);
+        expect(ofKey(a.id)).toMatchObject({ model: null, day: null, keyName: 'usage-a', runs: 4, promptTokens: 19, completionTokens: 27 });
+        expect(ofKey(b.id)).toMatchObject({ runs: 2, cachedRuns: 1, promptTokens: 14, cost: 0.5 });
+
+        const totals = await only([]);
+        expect(totals).toHaveLength(1);
+        const total = totals[0]!;
+        expect(total).toMatchObject({ apiKeyId: null, keyName: null, model: null, day: null, runs: 7, cachedRuns: 1, promptTokens: 37, completionTokens: 47 });
+        expect(total.cost).toBeCloseTo(0.503, 9);
+        expect(await only(['day'])).toEqual([{ ...total, day }]);
+        expect((await only(['model'])).map((r) => [r.model, r.runs])).toEqual([
+          ['council', 1],
+          ['fake/m1', 5],
+          ['local/qwen', 1],
+        ]);
+
+        expect(await only(['key', 'model'], a.id)).toEqual([
+          expect.objectContaining({ apiKeyId: a.id, model: 'council', runs: 1 }),
+          expect.objectContaining({ apiKeyId: a.id, model: 'fake/m1', runs: 2 }),
+          expect.objectContaining({ apiKeyId: a.id, model: 'local/qwen', runs: 1 }),
+        ]);
+        expect(await only(['key'], null)).toEqual([expect.objectContaining({ apiKeyId: null, runs: 1, promptTokens: 4 })]);
+        expect(await db.runs.usage(undefined, { from: new Date('2031-03-07T00:00:00Z'), to: new Date('2031-03-08T00:00:00Z'), groupBy: [] })).toEqual([]);
+      });
+    });
+
     describe('recordRun', () => {
       it('writes a finished run with its new conversation, messages, provider calls and spend', async () => {
         const k = await db.apiKeys.create(key());
