@@ -14,6 +14,8 @@ const KeysPage = lazy(() => import('../console/KeysPage'));
 const AgentsPage = lazy(() => import('../console/AgentsPage'));
 const ProvidersPage = lazy(() => import('../console/ProvidersPage'));
 const QueuesPage = lazy(() => import('../console/QueuesPage'));
+const ModelsPage = lazy(() => import('../console/ModelsPage'));
+const BenchmarksPage = lazy(() => import('../console/BenchmarksPage'));
 const ManualPipelinePage = lazy(() => import('../pipelines/ManualPipelinePage'));
 
 const later = (page: ReactNode) => <Suspense fallback={<p className="boot">Loading…</p>}>{page}</Suspense>;
@@ -36,6 +38,8 @@ export const router = createBrowserRouter([
           { path: 'agents', element: later(<AgentsPage />) },
           { path: 'providers', element: later(<ProvidersPage />) },
           { path: 'queues', element: later(<QueuesPage />) },
+          { path: 'models', element: later(<ModelsPage />) },
+          { path: 'benchmarks', element: later(<BenchmarksPage />) },
         ],
       },
       { path: 'pipelines/manual', element: later(<ManualPipelinePage />) },
