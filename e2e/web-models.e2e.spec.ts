@@ -35,8 +35,9 @@ let browser: Browser;
 const { shot, close: closeShots } = screenshots('models');
 const adminJson = apiCaller(() => api, ADMIN);
 
-async function signedIn(route: string): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await keyedContext(browser, ADMIN, { width: 1400, height: 900 });
+async function signedIn(route: string, height = 900): Promise<{ context: BrowserContext; page: Page }> {
+  // The console's pages scroll inside their frame, so a screenshot shows what the viewport holds.
+  const context = await keyedContext(browser, ADMIN, { width: 1400, height });
   const page = await context.newPage();
   await page.goto(`${api}${route}`);
   return { context, page };
@@ -115,12 +116,12 @@ describe('the Models page in Chromium', () => {
   });
 
   it('downloads a model with the progress bar moving, live, until it is on disk', async () => {
-    const { context, page } = await signedIn('/console/models');
+    const { context, page } = await signedIn('/console/models', 1250);
     try {
       const row = page.getByRole('row', { name: 'Model local/slow-a' });
       await row.getByRole('button', { name: 'Download slow-a' }).click({ timeout: WAIT });
       const values = await barValues(page, 'slow-a', 3);
-      await shot(page, 'console-models', true);
+      await shot(page, 'console-models');
       // Seen at (at least) two different values, rising, before the end.
       expect(new Set(values).size).toBeGreaterThanOrEqual(2);
       expect(values.at(-1)!).toBeGreaterThan(values[0]!);
@@ -175,7 +176,7 @@ describe('the Models page in Chromium', () => {
 
 describe('the Benchmarks page in Chromium', () => {
   it('starts a benchmark of the test model and a remote model, follows it, and shows its rows and the recommendation', async () => {
-    const { context, page } = await signedIn('/console/benchmarks');
+    const { context, page } = await signedIn('/console/benchmarks', 1250);
     try {
       const form = page.getByRole('form', { name: 'New benchmark' });
       await form.getByRole('button', { name: 'Start benchmark' }).click({ timeout: WAIT });
@@ -208,7 +209,7 @@ describe('the Benchmarks page in Chromium', () => {
       const done = stored.data[0]!;
       expect(done).toMatchObject({ status: 'succeeded', models: ['local/test-model', 'remote/fake-model'], reference_model: 'remote/fake-model', max_tokens: 8 });
       expect(await recommendation.innerText()).toContain(done.recommendations[0]!.reason);
-      await shot(page, 'console-benchmarks', true);
+      await shot(page, 'console-benchmarks');
     } finally {
       await context.close();
     }

@@ -25,11 +25,12 @@ export function BenchmarkCharts({ results }: { results: BenchmarkResultDto[] }) 
         return (
           <figure key={metric.title} className={styles.chart}>
             <h3>{metric.title}</h3>
-            <ResponsiveContainer width="100%" height={180}>
-              <BarChart data={data} margin={{ top: 4, right: 8, bottom: 4, left: 8 }}>
-                <CartesianGrid strokeDasharray="3 3" vertical={false} />
-                <XAxis dataKey="model" tick={{ fontSize: 11 }} interval={0} />
-                <YAxis tick={{ fontSize: 11 }} width={48} />
+            <ResponsiveContainer width="100%" height={48 + 36 * data.length}>
+              {/* Bars across, models down: model ids are long, and they read best as row labels. */}
+              <BarChart data={data} layout="vertical" margin={{ top: 4, right: 16, bottom: 4, left: 4 }}>
+                <CartesianGrid strokeDasharray="3 3" horizontal={false} />
+                <XAxis type="number" tick={{ fontSize: 11 }} tickFormatter={(v: number) => metric.format(v)} />
+                <YAxis type="category" dataKey="model" tick={{ fontSize: 11 }} width={130} interval={0} />
                 <Tooltip formatter={(v) => (typeof v === 'number' ? metric.format(v) : '—')} />
                 <Bar dataKey="value" name={metric.title} fill="var(--accent)" isAnimationActive={false} />
               </BarChart>

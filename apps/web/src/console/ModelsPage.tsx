@@ -75,25 +75,27 @@ export default function ModelsPage() {
               <td><Fit model={m} /></td>
               <td aria-label={`On disk ${m.name}`}>{onDisk(m)}</td>
               <td>{m.download ? <DownloadProgress download={m.download} /> : '—'}</td>
-              <td className={styles.actions}>
-                {m.url !== null && !m.file?.present && !isActiveDownload(m.download) && (
-                  <button type="button" disabled={busy} onClick={() => download.mutate(m.name)}>Download {m.name}</button>
-                )}
-                {isActiveDownload(m.download) && (
-                  <button type="button" disabled={busy} onClick={() => cancel.mutate(m.name)}>Cancel {m.name}</button>
-                )}
-                {selectable(m) && (
-                  <button
-                    type="button"
-                    disabled={busy}
-                    onClick={() => {
-                      setSelected(null);
-                      select.mutate(m.name, { onSuccess: setSelected });
-                    }}
-                  >
-                    Select {m.name} as default
-                  </button>
-                )}
+              <td>
+                <div className={styles.actions}>
+                  {m.url !== null && !m.file?.present && !isActiveDownload(m.download) && (
+                    <button type="button" disabled={busy} onClick={() => download.mutate(m.name)}>Download {m.name}</button>
+                  )}
+                  {isActiveDownload(m.download) && (
+                    <button type="button" disabled={busy} onClick={() => cancel.mutate(m.name)}>Cancel {m.name}</button>
+                  )}
+                  {selectable(m) && (
+                    <button
+                      type="button"
+                      disabled={busy}
+                      onClick={() => {
+                        setSelected(null);
+                        select.mutate(m.name, { onSuccess: setSelected });
+                      }}
+                    >
+                      Select {m.name} as default
+                    </button>
+                  )}
+                </div>
               </td>
             </tr>
           ))}
