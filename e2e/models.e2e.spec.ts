@@ -1,15 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { BenchmarkDto, CatalogueModelDto, ModelCatalogueDto, ModelDownloadDto, ModelSelectionDto } from '@switchboard/contracts';
-import {
-  type FakeLocalServer,
-  type FakeModelHub,
-  type FakeUpstream,
-  startFakeDockerModelRunner,
-  startFakeModelHub,
-  startFakeOllama,
-  startFakeUpstream,
-  writeTestModel,
-} from '@switchboard/testing';
+import { type FakeLocalServer, type FakeModelHub, type FakeUpstream, startFakeModelHub, startFakeUpstream } from '@switchboard/testing';
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -17,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import { waitUntil } from './fault-support.js';
+import { generatedModel, manifestEntry as entry, modelProvidersYaml, startDiscoveredServers, writeManifest } from './model-fixtures.js';
 import { cleanUp, type PlatformProcess, repoRoot, startPlatformProcess } from './platform-process.js';
 
 /**
@@ -98,40 +90,25 @@ beforeAll(async () => {
   } catch {
     tmpfs = false;
   }
-  const served = path.join(dir, 'served.gguf');
-  await writeTestModel(served);
-  gguf = readFileSync(served);
-  const sha = createHash('sha256').update(gguf).digest('hex');
+  const model = await generatedModel(path.join(dir, 'served.gguf'));
+  gguf = model.gguf;
+  const sha = model.sha256;
   hub = await startFakeModelHub(gguf);
   bigHub = await startFakeModelHub(randomBytes(16 * 1024 * 1024));
   slowHub = await startFakeModelHub(randomBytes(1024 * 1024));
   upstream = await startFakeUpstream({ models: ['fake-model'], reply: { type: 'completion', text: 'Paris' } });
-  dmr = await startFakeDockerModelRunner([{ name: 'ai/smollm2', sizeBytes: 270_000_000, quantization: 'Q4_K_M', parameters: '361.82 M' }]);
-  ollama = await startFakeOllama([{ name: 'llama3.2:1b', sizeBytes: 1_321_098_329, quantization: 'Q8_0', parameters: '1.2B' }]);
+  ({ dmr, ollama } = await startDiscoveredServers());
 
-  const entry = (name: string, url: string, size: number, sha256: string | null, ram = size * 4) => ({
-    name, description: name, file: `${name}.gguf`, url, quantization: 'F32', size_bytes: size, ram_bytes: ram, tools: true, sha256,
-  });
-  writeFileSync(
-    path.join(modelsDir, 'manifest.json'),
-    `${JSON.stringify(
-      {
-        version: 1,
-        models: [
-          entry('tiny', `${hub.url}/ok/resolve/main/tiny.gguf`, gguf.length, null),
-          entry('flaky', `${hub.url}/drop/resolve/main/flaky.gguf`, gguf.length, sha),
-          entry('corrupt', `${hub.url}/corrupt/resolve/main/corrupt.gguf`, gguf.length, sha),
-          entry('slow', `${slowHub.url}/slow/resolve/main/slow.gguf`, 1024 * 1024, null),
-          entry('big', `${bigHub.url}/ok/resolve/main/big.gguf`, 16 * 1024 * 1024, null),
-          // Announces nothing and claims to be small: only the disk filling up stops it.
-          entry('unsized', `${bigHub.url}/unsized/resolve/main/unsized.gguf`, 300_000, null),
-          entry('colossal', `${hub.url}/ok/resolve/main/colossal.gguf`, gguf.length, null, 1e15),
-        ],
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  writeManifest(modelsDir, [
+    entry('tiny', `${hub.url}/ok/resolve/main/tiny.gguf`, gguf.length, null),
+    entry('flaky', `${hub.url}/drop/resolve/main/flaky.gguf`, gguf.length, sha),
+    entry('corrupt', `${hub.url}/corrupt/resolve/main/corrupt.gguf`, gguf.length, sha),
+    entry('slow', `${slowHub.url}/slow/resolve/main/slow.gguf`, 1024 * 1024, null),
+    entry('big', `${bigHub.url}/ok/resolve/main/big.gguf`, 16 * 1024 * 1024, null),
+    // Announces nothing and claims to be small: only the disk filling up stops it.
+    entry('unsized', `${bigHub.url}/unsized/resolve/main/unsized.gguf`, 300_000, null),
+    entry('colossal', `${hub.url}/ok/resolve/main/colossal.gguf`, gguf.length, null, 1e15),
+  ]);
   // A partial file an earlier attempt left: the download resumes after it.
   writeFileSync(path.join(modelsDir, 'flaky.gguf.part'), gguf.subarray(0, 100_000));
 
@@ -142,22 +119,7 @@ server: { host: 127.0.0.1, gateway_port: 0, api_port: 0, worker_port: 0 }
 redis: { url: redis://127.0.0.1:6379, prefix: ${prefix} }
 data_dir: ${dir}/data
 auth: { admin_key: ${ADMIN} }
-providers:
-  - name: local
-    type: llama-cpp
-    models:
-      - { name: tiny, file: ${modelsDir}/tiny.gguf, params: { n_ctx: 512, threads: 1 } }
-  - name: remote
-    type: openai-compatible
-    base_url: ${upstream.url}
-    models: [fake-model]
-    pricing: { fake-model: { input: 1, output: 2 } }
-auto_pick: { priority: [local, remote] }
-rate_limit: { requests_per_minute: 100000 }
-agents:
-  - name: helper
-    model: auto
-    budgets: { sync: { max_iterations: 2, max_seconds: 30 }, background: { max_iterations: 2, max_seconds: 60 } }
+${modelProvidersYaml(upstream.url, [`{ name: tiny, file: ${modelsDir}/tiny.gguf, params: { n_ctx: 512, threads: 1 } }`])}
 models:
   dir: ${modelsDir}
   min_free_disk_mb: 0

@@ -2,9 +2,14 @@ import type {
   AgentDto,
   AgentList,
   ApiKeyDto,
+  BenchmarkDto,
+  CatalogueModelDto,
   ChatMessage,
   CreatedApiKeyDto,
   MeDto,
+  ModelCatalogueDto,
+  ModelDownloadDto,
+  ModelSelectionDto,
   ProviderStatusListDto,
   QueueOverviewDto,
   ConversationDto,
@@ -174,6 +179,38 @@ export class ApiClient {
 
   setProviderEnabled(name: string, enabled: boolean): Promise<unknown> {
     return this.api('PATCH', `/api/providers/${encodeURIComponent(name)}`, { enabled });
+  }
+
+  /** The model catalogue: configured, manifest and discovered models, what fits this machine, downloads. */
+  modelCatalogue(signal?: AbortSignal): Promise<ModelCatalogueDto> {
+    return this.api('GET', '/api/models', undefined, signal);
+  }
+
+  catalogueModel(name: string, signal?: AbortSignal): Promise<CatalogueModelDto> {
+    return this.api('GET', `/api/models/${encodeURIComponent(name)}`, undefined, signal);
+  }
+
+  /** Queues a worker download of a manifest model (202); its progress comes as model.download.* socket.io events. */
+  downloadModel(name: string): Promise<ModelDownloadDto> {
+    return this.api('POST', `/api/models/${encodeURIComponent(name)}/download`, {});
+  }
+
+  cancelModelDownload(name: string): Promise<ModelDownloadDto> {
+    return this.api('DELETE', `/api/models/${encodeURIComponent(name)}/download`);
+  }
+
+  /** Makes the model the default local model (the config file and the running workers). */
+  selectModel(name: string): Promise<ModelSelectionDto> {
+    return this.api('POST', `/api/models/${encodeURIComponent(name)}/select`);
+  }
+
+  /** The latest benchmarks, newest first (one page: the console shows recent ones). */
+  async benchmarks(signal?: AbortSignal): Promise<BenchmarkDto[]> {
+    return (await this.api<PageResponse<BenchmarkDto>>('GET', '/api/benchmarks?limit=20', undefined, signal)).data;
+  }
+
+  createBenchmark(body: { models: string[]; reference_model?: string; max_tokens?: number }): Promise<BenchmarkDto> {
+    return this.api('POST', '/api/benchmarks', body);
   }
 
   runs(filter: RunFilter, cursor: string | null, signal?: AbortSignal): Promise<PageResponse<RunDto>> {

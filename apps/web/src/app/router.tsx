@@ -15,6 +15,8 @@ const AgentsPage = lazy(() => import('../console/AgentsPage'));
 const ProvidersPage = lazy(() => import('../console/ProvidersPage'));
 const QueuesPage = lazy(() => import('../console/QueuesPage'));
 const UsagePage = lazy(() => import('../console/UsagePage'));
+const ModelsPage = lazy(() => import('../console/ModelsPage'));
+const BenchmarksPage = lazy(() => import('../console/BenchmarksPage'));
 const ManualPipelinePage = lazy(() => import('../pipelines/ManualPipelinePage'));
 
 const later = (page: ReactNode) => <Suspense fallback={<p className="boot">Loading…</p>}>{page}</Suspense>;
@@ -38,6 +40,8 @@ export const router = createBrowserRouter([
           { path: 'providers', element: later(<ProvidersPage />) },
           { path: 'queues', element: later(<QueuesPage />) },
           { path: 'usage', element: later(<UsagePage />) },
+          { path: 'models', element: later(<ModelsPage />) },
+          { path: 'benchmarks', element: later(<BenchmarksPage />) },
         ],
       },
       { path: 'pipelines/manual', element: later(<ManualPipelinePage />) },

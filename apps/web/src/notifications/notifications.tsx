@@ -1,16 +1,27 @@
-import type { RunNotification } from '@switchboard/contracts';
+import type { ModelCatalogueDto, ModelDownloadDto, ModelDownloadNotificationType, RunNotification } from '@switchboard/contracts';
 import { useQueryClient } from '@tanstack/react-query';
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useRef, useState } from 'react';
 import type { ApiClient } from '../api/client';
 import { Link } from 'react-router';
 import { io } from 'socket.io-client';
 import { useSession } from '../auth/session';
+import { CATALOGUE_KEY, withDownload } from '../data/model-downloads';
 import styles from './notifications.module.css';
 
 interface Toast {
   id: string;
   notification: RunNotification;
 }
+
+/**
+ * The model download events, as a record so the compiler notices one added to the contract (the contracts' values
+ * are not imported here: their entry point carries node-only code).
+ */
+const DOWNLOAD_EVENTS: Record<ModelDownloadNotificationType, { ended: boolean }> = {
+  'model.download.progress': { ended: false },
+  'model.download.completed': { ended: true },
+  'model.download.failed': { ended: true },
+};
 
 /** Runs that went to the background, by id: the chat shows "continuing in the background" for them. */
 const BackgroundRuns = createContext<ReadonlySet<string>>(new Set());
@@ -52,7 +63,8 @@ async function endedRun(client: ApiClient, runId: string, conversationId: string
 /**
  * Run notifications over socket.io (the api's /socket.io, the key's room): a run that went to the background
  * is marked, and when it completes or fails a notification appears and the conversation, the runs and the
- * run's page are read again, so the result shows in every open tab.
+ * run's page are read again, so the result shows in every open tab. The same socket carries model downloads'
+ * progress into the model catalogue's query.
  */
 export function NotificationsProvider({ children }: { children: ReactNode }) {
   const { key, client } = useSession();
@@ -110,6 +122,14 @@ export function NotificationsProvider({ children }: { children: ReactNode }) {
       setBackground(new Set(known));
     });
     for (const type of ['run.completed', 'run.failed'] as const) socket.on(type, ended);
+    // Downloads (every socket is in the models room): the bar moves with each event; at the end the catalogue is
+    // read again, since the file, its memory estimate and the hint changed too.
+    for (const [type, { ended }] of Object.entries(DOWNLOAD_EVENTS)) {
+      socket.on(type, (state: ModelDownloadDto) => {
+        queryClient.setQueryData<ModelCatalogueDto>(CATALOGUE_KEY, (catalogue) => catalogue && withDownload(catalogue, state));
+        if (ended) void queryClient.invalidateQueries({ queryKey: CATALOGUE_KEY });
+      });
+    }
     // Events sent while this socket was not connected are not sent again: read the runs it waits for back.
     socket.on('connect', () => {
       for (const runId of known) check(runId);

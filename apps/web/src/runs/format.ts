@@ -18,3 +18,16 @@ export function when(iso: string | null): string {
 export function cost(value: number): string {
   return value === 0 ? '0' : `$${value.toPrecision(3)}`;
 }
+
+/** Sizes of model files and memory: "512 KB", "1.3 GB" (powers of 1024, as the files' tools show them). */
+export function bytes(value: number | null): string {
+  if (value === null) return '—';
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let v = value;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i += 1;
+  }
+  return `${i === 0 || v >= 100 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
+}
