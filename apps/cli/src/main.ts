@@ -1,23 +1,37 @@
 #!/usr/bin/env node
-import { type CreatedApiKeyDto, createBenchmarkRequestSchema, generateApiKey } from '@switchboard/contracts';
+import { createBenchmarkRequestSchema } from '@switchboard/contracts';
 import { ConfigError, loadConfig } from '@switchboard/config';
 import { TEST_MODEL_FILE } from '@switchboard/providers';
 import { writeTestModel } from '@switchboard/testing';
 import path from 'node:path';
 import { openDatabase } from '@switchboard/db';
-import { Command, InvalidArgumentError } from 'commander';
-import { allApps, type AppName, startPlatform } from './platform.js';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { listAgentsCommand, showAgentCommand } from './agents.commands.js';
 import { benchCommand } from './bench.command.js';
-import { offerDefaultModel } from './first-start.js';
+import { chatCommand } from './chat.command.js';
+import { cliOutput } from './cli-output.js';
+import { platformContext } from './command-context.js';
+import { configCheckCommand } from './config-check.command.js';
+import { createKeyCommand, listKeysCommand, revokeKeyCommand } from './keys.commands.js';
 import { downloadModelCommand } from './models-download.command.js';
 import { listModelsCommand } from './models-list.command.js';
 import { downloadThroughPlatform, selectThroughPlatform } from './models-remote.commands.js';
 import { selectModelCommand } from './models-select.command.js';
 import { connectPlatform } from './platform-client.js';
+import { cancelRunCommand, listRunsCommand, showRunCommand, tailRunCommand } from './runs.commands.js';
+import { startCommand } from './start.command.js';
+import { statusCommand } from './status.command.js';
 
 const ctx = () => ({ cwd: process.cwd(), env: process.env, out: process.stdout });
 /** The running platform's API, if one is up (SWITCHBOARD_URL or this machine's api port). */
 const platform = () => connectPlatform(process.env, loadConfig());
+const json = (): Option => new Option('--json', 'print machine-readable JSON only');
+const positiveInt = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive whole number');
+  return n;
+};
+type Json = { json?: boolean };
 
 const program = new Command('switchboard').description('Queue-based agent orchestration with an OpenAI-compatible gateway');
 
@@ -25,54 +39,79 @@ program
   .command('start')
   .description('start the platform: all apps in one process (default), or one app for scale-out')
   .argument('[app]', 'all | gateway | api | worker', 'all')
-  .action(async (app: string) => {
-    if (app !== 'all' && !allApps.includes(app as AppName)) throw new InvalidArgumentError(`unknown app "${app}"; expected all, gateway, api or worker`);
-    const config = loadConfig();
-    if (app === 'all' || app === 'worker') await offerDefaultModel(config, { stdin: process.stdin, out: process.stdout, env: process.env, cwd: process.cwd() });
-    const platform = await startPlatform(app === 'all' ? allApps : [app as AppName], config);
-    for (const [name, url] of Object.entries(platform.urls)) if (url) console.log(`${name.padEnd(8)} ${url}`);
-    let stopping = false;
-    const stop = (signal: string): void => {
-      if (stopping) process.exit(1);
-      stopping = true;
-      console.log(`${signal}: draining (Ctrl-C again to quit at once)`);
-      platform.close().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          console.error(error);
-          process.exit(1);
-        },
-      );
-    };
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
-  });
+  .action(startCommand);
 
-const keys = program.command('keys').description('manage API keys');
+program
+  .command('chat')
+  .description('chat with an agent (or any model id) of the running platform; Ctrl-C during an answer detaches, `runs tail` resumes')
+  .argument('[agent]', 'agent, pipeline or model id, as /v1/models lists it', 'auto')
+  .option('--resume <run id>', 'first stream the rest of this run\'s answer, then go on in its conversation')
+  .option('--system <prompt>', 'a system message to start the conversation with')
+  .addOption(json())
+  .action(async (agent: string, opts: { resume?: string; system?: string } & Json) => chatCommand(await platformContext(opts), agent, opts));
+
+const agents = program.command('agents').description('agents of the running platform');
+agents.command('list').description('every agent, by name').addOption(json()).action(async (opts: Json) => listAgentsCommand(await platformContext(opts)));
+agents
+  .command('show')
+  .description('one agent: model, tools, budgets, prompt')
+  .argument('<name>', 'agent name (or id)')
+  .addOption(json())
+  .action(async (name: string, opts: Json) => showAgentCommand(await platformContext(opts), name));
+
+const runs = program.command('runs').description('runs of the running platform (a user key sees its own, an admin key all)');
+runs
+  .command('list')
+  .description('runs, newest first')
+  .option('--status <status>', 'queued | running | background | succeeded | failed | cancelled')
+  .option('--limit <n>', 'how many (1-100, default 20)', positiveInt)
+  .addOption(json())
+  .action(async (opts: { status?: string; limit?: number } & Json) => listRunsCommand(await platformContext(opts), opts));
+runs.command('show').description('one run: status, usage, provider attempts').argument('<id>').addOption(json()).action(async (id: string, opts: Json) => showRunCommand(await platformContext(opts), id));
+runs.command('cancel').description('cancel a run (queued: at once; running: its worker aborts it)').argument('<id>').addOption(json()).action(async (id: string, opts: Json) => cancelRunCommand(await platformContext(opts), id));
+runs
+  .command('tail')
+  .description('stream a run\'s answer to its end, after where this machine detached from it (nothing repeated)')
+  .argument('<id>')
+  .option('--after <event id>', 'resume after this event id instead of the saved position')
+  .option('--from-start', 'stream the whole answer, ignoring the saved position')
+  .addOption(json())
+  .action(async (id: string, opts: { after?: string; fromStart?: boolean } & Json) => tailRunCommand(await platformContext(opts), id, opts));
+
+const keys = program.command('keys').description('manage API keys (an admin key)');
 keys
   .command('create')
-  .description('create an API key and print its secret (shown once)')
+  .description('create an API key and print {id, name, role, key} as JSON (the secret is shown once)')
   .option('--name <name>', 'a label for the key', 'cli')
   .option('--role <role>', 'user | admin', 'user')
-  .option('--rpm <n>', 'requests per minute for this key', (v) => Number.parseInt(v, 10))
+  .option('--rpm <n>', 'requests per minute for this key', positiveInt)
+  .addOption(json())
   .action(async (opts: { name: string; role: string; rpm?: number }) => {
     if (opts.role !== 'user' && opts.role !== 'admin') throw new InvalidArgumentError('role must be user or admin');
     const config = loadConfig();
     // A running `npm start` holds the embedded database: ask its API instead.
-    const api = await connectPlatform(process.env, config);
-    if (api) {
-      const created = await api.request<CreatedApiKeyDto>('POST', '/api/keys', { name: opts.name, role: opts.role, ...(opts.rpm ? { rate_limit_per_minute: opts.rpm } : {}) });
-      console.log(JSON.stringify({ id: created.id, name: created.name, role: created.role, key: created.key }));
-      return;
-    }
-    const db = await openDatabase(config.database.url, { dataDir: config.data_dir });
-    try {
-      const { secret, prefix, hash } = generateApiKey();
-      const row = await db.apiKeys.create({ name: opts.name, role: opts.role, prefix, hash, rateLimitPerMinute: opts.rpm ?? null });
-      console.log(JSON.stringify({ id: row.id, name: row.name, role: row.role, key: secret }));
-    } finally {
-      await db.close();
-    }
+    await createKeyCommand({ name: opts.name, role: opts.role, ...(opts.rpm ? { rpm: opts.rpm } : {}) }, await connectPlatform(process.env, config), config);
+  });
+keys.command('list').description('every key (revoked ones too); secrets are never shown again').addOption(json()).action(async (opts: Json) => listKeysCommand(await platformContext(opts)));
+keys.command('revoke').description('revoke a key: it authenticates nothing from now on').argument('<id>').addOption(json()).action(async (id: string, opts: Json) => revokeKeyCommand(await platformContext(opts), id));
+
+program
+  .command('config')
+  .description('the config file')
+  .command('check')
+  .description('validate a config file and print the providers, models, agents and pipelines it would serve (exit 1 with each error\'s key path)')
+  .argument('[file]', 'default: SWITCHBOARD_CONFIG, else config/switchboard.yaml')
+  .addOption(json())
+  .action(async (file: string | undefined, opts: Json) => {
+    if (!(await configCheckCommand(cliOutput(opts.json === true), file))) process.exitCode = 1;
+  });
+
+program
+  .command('status')
+  .description('the platform\'s apps (health, readiness), providers and queues (an admin key; exit 1 when an app is not ready)')
+  .addOption(json())
+  .action(async (opts: Json) => {
+    if (!(await statusCommand(await platformContext(opts)))) process.exitCode = 1;
   });
 
 program
@@ -91,8 +130,9 @@ const models = program.command('models').description('the model catalogue: list,
 models
   .command('list')
   .description('configured, manifest (✓ = on disk) and locally served models, with the RAM each needs and whether it fits')
-  .action(async () => {
-    await listModelsCommand(ctx(), await platform());
+  .addOption(json())
+  .action(async (opts: Json) => {
+    await listModelsCommand(ctx(), await platform(), opts.json === true);
   });
 models
   .command('download')
@@ -150,6 +190,12 @@ program
   });
 
 program.parseAsync().catch((error: unknown) => {
-  console.error(error instanceof ConfigError || error instanceof Error ? error.message : String(error));
+  // One line a person can act on, no stack: a ConfigError lists its problems one per line (the rule of config check).
+  if (error instanceof ConfigError) console.error(error.message);
+  else if (error instanceof Error) {
+    // fetch says only "fetch failed"; its cause says which address refused.
+    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+    console.error(`${error.message.split('\n')[0]}${cause}`);
+  } else console.error(String(error));
   process.exit(1);
 });
