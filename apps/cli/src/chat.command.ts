@@ -33,6 +33,8 @@ export async function chatCommand(ctx: PlatformCommandContext, model: string, op
     if (!out.json) process.stdout.write(text);
   });
   const rl = createInterface({ input: stdin, ...(tty ? { output: process.stdout, terminal: true } : {}) });
+  // Iterate from the start: lines readline reads while this awaits (piped input arrives at once) are kept.
+  const lines = rl[Symbol.asyncIterator]();
   const interrupt = (): void => {
     if (follower.detach()) process.exit(130);
     rl.close();
@@ -59,7 +61,8 @@ export async function chatCommand(ctx: PlatformCommandContext, model: string, op
   out.note(`chatting with ${model} on ${await platform.gatewayUrl()}${tty ? '; Ctrl-C during an answer detaches, Ctrl-D quits' : ''}`);
   if (tty) rl.setPrompt('> ');
   if (tty) rl.prompt();
-  for await (const line of rl) {
+  for (let next = await lines.next(); !next.done; next = await lines.next()) {
+    const line = next.value;
     const content = line.trim();
     if (content) {
       history.push({ role: 'user', content });

@@ -1,9 +1,8 @@
-import type { SwitchboardConfig } from '@switchboard/contracts';
+import { loadConfig } from '@switchboard/config';
 import { type ApiKeyDto, type CreatedApiKeyDto, generateApiKey, type PageResponse } from '@switchboard/contracts';
-import { openDatabase } from '@switchboard/db';
 import { formatTable, shortTime } from './cli-output.js';
 import type { PlatformCommandContext } from './command-context.js';
-import type { PlatformClient } from './platform-client.js';
+import { connectPlatform } from './platform-client.js';
 
 export interface CreateKeyOptions {
   name: string;
@@ -15,12 +14,17 @@ export interface CreateKeyOptions {
  * `keys create`: prints `{id, name, role, key}` as one JSON line (the secret is shown once: scripts keep it).
  * Through the running platform's API when one is up (it holds the embedded database), else in the database.
  */
-export async function createKeyCommand(opts: CreateKeyOptions, platform: PlatformClient | null, config: SwitchboardConfig): Promise<void> {
+export async function createKeyCommand(opts: CreateKeyOptions): Promise<void> {
+  const config = loadConfig();
+  // A running `npm start` holds the embedded database: ask its API instead.
+  const platform = await connectPlatform(process.env, config);
   if (platform) {
     const created = await platform.request<CreatedApiKeyDto>('POST', '/api/keys', { name: opts.name, role: opts.role, ...(opts.rpm ? { rate_limit_per_minute: opts.rpm } : {}) });
     console.log(JSON.stringify({ id: created.id, name: created.name, role: created.role, key: created.key }));
     return;
   }
+  // Loaded only here: Prisma and its drivers take a while, and the API path needs none of them.
+  const { openDatabase } = await import('@switchboard/db');
   const db = await openDatabase(config.database.url, { dataDir: config.data_dir });
   try {
     const { secret, prefix, hash } = generateApiKey();
