@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { AgentDto, AgentList, ApiKeyDto, PageResponse, RunDto } from '@switchboard/contracts';
-import { createGate, type FakeReply, type FakeRequest, type FakeUpstream, type Gate, startFakeUpstream } from '@switchboard/testing';
+import { createGate, type FakeReply, type FakeRequest, type FakeUpstream, type Gate, getFreePort, startFakeUpstream } from '@switchboard/testing';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -232,7 +232,13 @@ describe('keys', () => {
     expect(list.data.find((k) => k.id === created.id)).toMatchObject({ name: 'cli-user', revoked_at: null });
 
     const user = cliEnv(created.key);
-    expect((await cli(['chat', 'remote/fake-model'], user, 'Mine\n')).stdout).toBe('echo Mine (1 messages)\n');
+    const mine = await cli(['chat', 'remote/fake-model'], user, 'Mine\n');
+    expect(mine.stdout).toBe('echo Mine (1 messages)\n');
+    const myRun = /^run (\S+)$/m.exec(mine.stderr)![1]!;
+    // A user key sees its own runs only (the admin's many runs are not listed).
+    let own: RunDto[] = [];
+    await waitUntil(async () => (own = (await cliJson<PageResponse<RunDto>>(['runs', 'list'], user)).data).length > 0, 15000, 200);
+    expect(own.map((r) => r.id)).toEqual([myRun]);
     for (const args of [['keys', 'list'], ['status']]) {
       const refused = await cli([...args, '--json'], user);
       expect(refused.code).toBe(1);
@@ -288,6 +294,13 @@ describe('status', () => {
     const human = await cli(['status'], cliEnv(ADMIN));
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/^gateway\s+http:\/\/\S+\s+ready$/m);
+    // An app that does not answer: said so, and exit 1 for scripts that check.
+    const nobody = await getFreePort();
+    const down = await cli(['status', '--json'], cliEnv(ADMIN, { SWITCHBOARD_WORKER_URL: `http://127.0.0.1:${nobody}` }));
+    expect(down.code).toBe(1);
+    const report = JSON.parse(down.stdout) as { ok: boolean; apps: { app: string; alive: boolean; detail: string | null }[] };
+    expect(report.ok).toBe(false);
+    expect(report.apps.find((a) => a.app === 'worker')).toMatchObject({ alive: false, detail: expect.stringContaining('ECONNREFUSED') });
   }, 30000);
 
   it('says in one line when the platform is not there', async () => {

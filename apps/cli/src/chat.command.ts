@@ -66,11 +66,18 @@ export async function chatCommand(ctx: PlatformCommandContext, model: string, op
     const content = line.trim();
     if (content) {
       history.push({ role: 'user', content });
-      const progress = await follower.chat({ model, messages: history }, conversationId ? { 'x-conversation-id': conversationId } : {});
-      // The first run of a conversation the platform made for it is named after the run.
-      conversationId ??= progress.runId;
-      history.push({ role: 'assistant', content: progress.text });
-      answered(progress.runId, progress.text, progress.finishReason);
+      try {
+        const progress = await follower.chat({ model, messages: history }, conversationId ? { 'x-conversation-id': conversationId } : {});
+        // The first run of a conversation the platform made for it is named after the run.
+        conversationId ??= progress.runId;
+        history.push({ role: 'assistant', content: progress.text });
+        answered(progress.runId, progress.text, progress.finishReason);
+      } catch (error) {
+        // A person at a terminal can rephrase or fix the model name; a script gets the error and exit 1.
+        if (!tty || !(error instanceof PlatformApiError)) throw error;
+        history.pop();
+        process.stderr.write(`\n${error.message}\n`);
+      }
     }
     if (tty) rl.prompt();
   }
