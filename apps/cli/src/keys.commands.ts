@@ -1,14 +1,9 @@
 import { loadConfig } from '@switchboard/config';
-import { type ApiKeyDto, type CreatedApiKeyDto, generateApiKey, type PageResponse } from '@switchboard/contracts';
+import type { ApiKeyDto, CreatedApiKeyDto, PageResponse } from '@switchboard/contracts';
 import { formatTable, shortTime } from './cli-output.js';
 import type { PlatformCommandContext } from './command-context.js';
+import type { CreateKeyOptions } from './local.commands.js';
 import { connectPlatform } from './platform-client.js';
-
-export interface CreateKeyOptions {
-  name: string;
-  role: 'user' | 'admin';
-  rpm?: number;
-}
 
 /**
  * `keys create`: prints `{id, name, role, key}` as one JSON line (the secret is shown once: scripts keep it).
@@ -24,15 +19,8 @@ export async function createKeyCommand(opts: CreateKeyOptions): Promise<void> {
     return;
   }
   // Loaded only here: Prisma and its drivers take a while, and the API path needs none of them.
-  const { openDatabase } = await import('@switchboard/db');
-  const db = await openDatabase(config.database.url, { dataDir: config.data_dir });
-  try {
-    const { secret, prefix, hash } = generateApiKey();
-    const row = await db.apiKeys.create({ name: opts.name, role: opts.role, prefix, hash, rateLimitPerMinute: opts.rpm ?? null });
-    console.log(JSON.stringify({ id: row.id, name: row.name, role: row.role, key: secret }));
-  } finally {
-    await db.close();
-  }
+  const row = await (await import('./local.commands.js')).createKeyInDatabase(config, opts);
+  console.log(JSON.stringify(row));
 }
 
 /** `keys list`: every key (revoked ones too), newest first; secrets are never stored, only their prefixes. */

@@ -1,5 +1,5 @@
 import { loadConfig } from '@switchboard/config';
-import { createBenchmarkRequestSchema } from '@switchboard/contracts';
+import { createBenchmarkRequestSchema, generateApiKey, type SwitchboardConfig } from '@switchboard/contracts';
 import { openDatabase } from '@switchboard/db';
 import { TEST_MODEL_FILE } from '@switchboard/providers';
 import { writeTestModel } from '@switchboard/testing';
@@ -65,4 +65,22 @@ export async function benchModelsCommand(ids: string[], opts: { reference?: stri
     ...(opts.maxTokens ? { max_tokens: opts.maxTokens } : {}),
   });
   await benchCommand(request, ctx(), await platform());
+}
+
+export interface CreateKeyOptions {
+  name: string;
+  role: 'user' | 'admin';
+  rpm?: number;
+}
+
+/** `keys create` with no platform up: the key goes straight into the database; the secret is returned once. */
+export async function createKeyInDatabase(config: SwitchboardConfig, opts: CreateKeyOptions): Promise<{ id: string; name: string; role: string; key: string }> {
+  const db = await openDatabase(config.database.url, { dataDir: config.data_dir });
+  try {
+    const { secret, prefix, hash } = generateApiKey();
+    const row = await db.apiKeys.create({ name: opts.name, role: opts.role, prefix, hash, rateLimitPerMinute: opts.rpm ?? null });
+    return { id: row.id, name: row.name, role: row.role, key: secret };
+  } finally {
+    await db.close();
+  }
 }
