@@ -183,6 +183,34 @@ describe('chat', () => {
     expect(events).toEqual([{ event: 'run', run_id: runId }, { event: 'answer', run_id: runId, text: FULL, finish_reason: 'stop', resumed_after: null }]);
   }, 60000);
 
+  it('with --json reports the detach as a JSON line whose event id `runs tail --after` resumes from; --from-start replays all', async () => {
+    heldGate = createGate();
+    const before = upstream.requests.length;
+    const chat = spawnCli(['chat', 'remote/fake-model', '--json', '--system', 'Be terse.'], cliEnv(ADMIN));
+    chat.child.stdin!.write('hold on\n');
+    expect(await waitUntil(() => chat.stdout().includes('"event":"run"') && upstream.requests.length > before, 20000)).toBe(true);
+    // With --json the words are not on stdout: the held ones (5 ms apart) have reached the CLI well within this.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    chat.child.kill('SIGINT');
+    const run = await chat.done;
+    expect(run.code).toBe(130);
+    expect(run.stderr).toBe('');
+    const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; run_id: string; last_event_id: string | null });
+    expect(lines.map((l) => l.event)).toEqual(['run', 'detached']);
+    const { run_id: runId, last_event_id: lastEventId } = lines[1]!;
+    expect(lastEventId).toMatch(/^\d+$/);
+    const sent = upstream.requests.at(-1)!.body as { messages: { role: string; content: string }[] };
+    expect(sent.messages[0]).toEqual({ role: 'system', content: 'Be terse.' });
+    heldGate.open();
+    const rest = await cli(['runs', 'tail', runId, '--after', lastEventId!, '--json']);
+    const answer = JSON.parse(rest.stdout.trim().split('\n').at(-1)!) as { text: string; resumed_after: string };
+    expect(answer.resumed_after).toBe(lastEventId);
+    expect(FULL.endsWith(answer.text)).toBe(true);
+    expect(answer.text.length).toBeLessThan(FULL.length);
+    const all = await cli(['runs', 'tail', runId, '--from-start']);
+    expect(all.stdout).toBe(`${FULL}\n`);
+  }, 60000);
+
   it('chat --resume streams the rest, then goes on in the same conversation with its history', async () => {
     heldGate = createGate();
     const { runId, shown } = await detachedChat();
