@@ -132,7 +132,7 @@ describe('agents', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr.trim().split('\n')).toEqual([expect.stringContaining('no agent named "nobody"')]);
     expect(missing.stderr).toContain('helper');
-  }, 30000);
+  }, 60000);
 });
 
 describe('chat', () => {
@@ -282,7 +282,7 @@ describe('keys', () => {
     const after = await cli(['runs', 'list'], user);
     expect(after.code).toBe(1);
     expect(after.stderr).toContain('set SWITCHBOARD_KEY to a key of the platform');
-  }, 60000);
+  }, 90000);
 });
 
 describe('config check', () => {
@@ -306,7 +306,7 @@ describe('config check', () => {
     const result = JSON.parse(json.stdout) as { valid: boolean; file: string; errors: { path: string; message: string }[] };
     expect(result).toMatchObject({ valid: false, file: bad });
     expect(result.errors.map((e) => e.path)).toEqual(expect.arrayContaining(['providers[0].type', 'server.gateway_port']));
-  }, 30000);
+  }, 60000);
 });
 
 describe('status', () => {
@@ -329,11 +329,18 @@ describe('status', () => {
     const report = JSON.parse(down.stdout) as { ok: boolean; apps: { app: string; alive: boolean; detail: string | null }[] };
     expect(report.ok).toBe(false);
     expect(report.apps.find((a) => a.app === 'worker')).toMatchObject({ alive: false, detail: expect.stringContaining('ECONNREFUSED') });
-  }, 30000);
+  }, 60000);
 
   it('says in one line when the platform is not there', async () => {
     const down = await cli(['runs', 'list'], { ...cliEnv(ADMIN), SWITCHBOARD_URL: 'http://127.0.0.1:9' });
     expect(down.code).toBe(1);
     expect(down.stderr.trim().split('\n')).toEqual([expect.stringContaining('SWITCHBOARD_URL=http://127.0.0.1:9 does not answer')]);
-  }, 30000);
+    // No SWITCHBOARD_URL: this machine's api, from its config, and it is not up either.
+    const port = await getFreePort();
+    const config = path.join(dir, 'elsewhere.yaml');
+    writeFileSync(config, `server: { host: 127.0.0.1, api_port: ${port} }\n`);
+    const local = await cli(['agents', 'list'], { PATH: process.env.PATH ?? '', HOME: home, SWITCHBOARD_CONFIG: config });
+    expect(local.code).toBe(1);
+    expect(local.stderr.trim().split('\n')).toEqual([`no platform answers at http://127.0.0.1:${port} (this machine's api); start one (npm start) or set SWITCHBOARD_URL to its api`]);
+  }, 60000);
 });

@@ -1,6 +1,6 @@
 import { loadConfig } from '@switchboard/config';
 import { type CliOutput, cliOutput } from './cli-output.js';
-import { connectPlatform, type PlatformClient } from './platform-client.js';
+import { connectPlatform, localApiUrl, type PlatformClient } from './platform-client.js';
 
 /** What a command of the running platform gets: the platform, and how to print. */
 export interface PlatformCommandContext {
@@ -17,7 +17,7 @@ export async function platformContext(opts: { json?: boolean }, env: NodeJS.Proc
   const config = loadConfig({ env });
   const platform = await connectPlatform(env, config);
   if (!platform) {
-    throw new Error(`no platform answers at http://127.0.0.1:${config.server.api_port} (this machine's api port); start one (npm start) or set SWITCHBOARD_URL to its api`);
+    throw new Error(`no platform answers at ${localApiUrl(config)} (this machine's api); start one (npm start) or set SWITCHBOARD_URL to its api`);
   }
   return { platform, out: cliOutput(opts.json === true), env };
 }

@@ -49,7 +49,7 @@ export interface ConnectOptions {
  */
 export async function connectPlatform(env: NodeJS.ProcessEnv, config: SwitchboardConfig, options: ConnectOptions = {}): Promise<PlatformClient | null> {
   const explicit = env.SWITCHBOARD_URL?.trim();
-  const url = (explicit || `http://${loopbackHost(config.server.host)}:${config.server.api_port}`).replace(/\/+$/, '');
+  const url = (explicit || localApiUrl(config)).replace(/\/+$/, '');
   const up = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(options.timeoutMs ?? 800) }).then(
     (r) => r.ok,
     () => false,
@@ -106,6 +106,11 @@ async function errorOf(response: Response, target: string): Promise<PlatformApiE
         ? ' (this needs an admin key: set SWITCHBOARD_KEY to one)'
         : '';
   return new PlatformApiError(response.status, error?.type ?? 'error', `${target}: ${error?.message ?? `HTTP ${response.status}`}${hint}`);
+}
+
+/** This machine's api, as the config says it listens. */
+export function localApiUrl(config: SwitchboardConfig): string {
+  return `http://${loopbackHost(config.server.host)}:${config.server.api_port}`;
 }
 
 function loopbackHost(host: string): string {
