@@ -7,6 +7,7 @@ import { runBenchmark } from '@switchboard/worker';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ModelsCommandContext } from './models-catalog.js';
 import type { PlatformClient } from './platform-client.js';
+import { formatTable } from './cli-output.js';
 import { servedConfig } from './served-config.js';
 
 export interface BenchOptions {
@@ -73,9 +74,7 @@ export function formatBenchmark(b: BenchmarkDto): string {
     r.quality.score === null ? '-' : `${r.quality.score} ${r.quality.method}`,
     `${r.errors}/${r.prompts}`,
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  const out = [`Benchmark ${b.id} (${b.status}, prompt set ${b.prompt_set}, max_tokens ${b.max_tokens}${b.reference_model ? `, reference ${b.reference_model}` : ''})`, line(header), ...rows.map(line)];
+  const out = [`Benchmark ${b.id} (${b.status}, prompt set ${b.prompt_set}, max_tokens ${b.max_tokens}${b.reference_model ? `, reference ${b.reference_model}` : ''})`, formatTable(header, rows)];
   for (const r of b.results) if (r.error) out.push(`  ${r.model}: ${r.error}`);
   if (b.recommendations.length) out.push('', 'Recommendations:');
   for (const rec of b.recommendations) out.push(`  ${rec.agent}: ${rec.model ?? 'none'}. ${rec.reason}`);

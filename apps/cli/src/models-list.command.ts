@@ -3,6 +3,7 @@ import type { ModelCatalogueDto } from '@switchboard/contracts';
 import { buildModelCatalogue, manifestPathIn, readModelManifest } from '@switchboard/providers';
 import type { ModelsCommandContext } from './models-catalog.js';
 import type { PlatformClient } from './platform-client.js';
+import { formatTable } from './cli-output.js';
 
 const gb = (bytes: number | null | undefined): string => (bytes === null || bytes === undefined ? '-' : `${(bytes / 1e9).toFixed(2)} GB`);
 
@@ -10,7 +11,7 @@ const gb = (bytes: number | null | undefined): string => (bytes === null || byte
  * `switchboard models list`: the catalogue from the running platform's API, or built here the same way when
  * no platform is up (then without download states).
  */
-export async function listModelsCommand(ctx: ModelsCommandContext, platform: PlatformClient | null): Promise<ModelCatalogueDto> {
+export async function listModelsCommand(ctx: ModelsCommandContext, platform: PlatformClient | null, json = false): Promise<ModelCatalogueDto> {
   let catalogue: ModelCatalogueDto;
   if (platform) catalogue = await platform.request<ModelCatalogueDto>('GET', '/api/models');
   else {
@@ -18,7 +19,7 @@ export async function listModelsCommand(ctx: ModelsCommandContext, platform: Pla
     const manifest = await readModelManifest(manifestPathIn(config.models.dir)).catch(() => null);
     catalogue = await buildModelCatalogue(config, { manifest });
   }
-  ctx.out.write(formatCatalogue(catalogue));
+  ctx.out.write(json ? `${JSON.stringify(catalogue, null, 2)}\n` : formatCatalogue(catalogue));
   return catalogue;
 }
 
@@ -36,14 +37,13 @@ export function formatCatalogue(c: ModelCatalogueDto): string {
     m.memory ? `${gb(m.memory.ram_bytes)}${m.memory.fits ? '' : ' (no fit)'}` : '-',
     m.download ? `${m.download.status}${m.download.total_bytes ? ` ${Math.floor((100 * m.download.received_bytes) / m.download.total_bytes)}%` : ''}` : '',
   ]);
-  const header = ['', 'model', 'source', 'quant', 'size', 'RAM needed', 'download'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
-  lines.push(line(header));
-  for (const [i, r] of rows.entries()) {
-    lines.push(line(r));
+  const table = formatTable(['', 'model', 'source', 'quant', 'size', 'RAM needed', 'download'], rows).split('\n');
+  const markWidth = Math.max(...rows.map((r) => r[0]!.length));
+  lines.push(table[0]!);
+  for (const [i, row] of table.slice(1).entries()) {
+    lines.push(row);
     const hint = c.data[i]!.hint;
-    if (hint) lines.push(`${' '.repeat(widths[0]! + 2)}  ${hint}`);
+    if (hint) lines.push(`${' '.repeat(markWidth + 2)}  ${hint}`);
   }
   lines.push('', '✓ on disk  ✗ not downloaded  … partly downloaded  • held by a local server');
   return `${lines.join('\n')}\n`;

@@ -1,6 +1,6 @@
-import type { SwitchboardConfig } from '@switchboard/contracts';
+import type { SwitchboardConfig, WebConfig } from '@switchboard/contracts';
 
-/** An error answer of the platform's API, with its status and the API's own message. */
+/** An error answer of the platform's API or gateway, with its status and the platform's own message. */
 export class PlatformApiError extends Error {
   override readonly name = 'PlatformApiError';
   constructor(
@@ -12,10 +12,28 @@ export class PlatformApiError extends Error {
   }
 }
 
-/** The running platform's REST API, as the CLI talks to it. */
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+export interface OpenOptions {
+  method?: HttpMethod;
+  headers?: Record<string, string>;
+  body?: unknown;
+  signal?: AbortSignal;
+}
+
+/** The running platform as the CLI talks to it: its REST API, and its gateway for streams. */
 export interface PlatformClient {
+  /** The API's base URL. */
   readonly url: string;
-  request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T>;
+  /** A JSON request to the API; an error answer throws a PlatformApiError. */
+  request<T>(method: HttpMethod, path: string, body?: unknown): Promise<T>;
+  /**
+   * An authenticated request to any URL of the platform (the gateway's SSE routes), answered as it is once the
+   * status is 2xx; an error answer throws a PlatformApiError like `request` does.
+   */
+  open(url: string, options?: OpenOptions): Promise<Response>;
+  /** The gateway's base URL (without `/v1`): SWITCHBOARD_GATEWAY_URL, else where the API says it is. */
+  gatewayUrl(): Promise<string>;
 }
 
 export interface ConnectOptions {
@@ -31,7 +49,7 @@ export interface ConnectOptions {
  */
 export async function connectPlatform(env: NodeJS.ProcessEnv, config: SwitchboardConfig, options: ConnectOptions = {}): Promise<PlatformClient | null> {
   const explicit = env.SWITCHBOARD_URL?.trim();
-  const url = (explicit || `http://${loopbackHost(config.server.host)}:${config.server.api_port}`).replace(/\/+$/, '');
+  const url = (explicit || localApiUrl(config)).replace(/\/+$/, '');
   const up = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(options.timeoutMs ?? 800) }).then(
     (r) => r.ok,
     () => false,
@@ -41,23 +59,58 @@ export async function connectPlatform(env: NodeJS.ProcessEnv, config: Switchboar
     return null;
   }
   const key = env.SWITCHBOARD_KEY?.trim() || config.auth.admin_key || config.auth.api_key;
+  const open = async (target: string, o: OpenOptions = {}): Promise<Response> => {
+    const headers: Record<string, string> = { ...o.headers };
+    if (key) headers.authorization = `Bearer ${key}`;
+    if (o.body !== undefined) headers['content-type'] = 'application/json';
+    const response = await fetch(target, {
+      method: o.method ?? 'GET',
+      headers,
+      ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+    if (!response.ok) throw await errorOf(response, target);
+    return response;
+  };
+  let gateway: Promise<string> | null = null;
   return {
     url,
-    async request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
-      const headers: Record<string, string> = {};
-      if (key) headers.authorization = `Bearer ${key}`;
-      if (body !== undefined) headers['content-type'] = 'application/json';
-      const response = await fetch(`${url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-      const text = await response.text();
-      const json = text ? (JSON.parse(text) as unknown) : undefined;
-      if (!response.ok) {
-        const error = (json as { error?: { message?: string; type?: string } } | undefined)?.error;
-        const hint = response.status === 401 || response.status === 403 ? ' (set SWITCHBOARD_KEY to an admin key of the platform)' : '';
-        throw new PlatformApiError(response.status, error?.type ?? 'error', `${url}${path}: ${error?.message ?? `HTTP ${response.status}`}${hint}`);
-      }
-      return json as T;
+    open,
+    async request<T>(method: HttpMethod, path: string, body?: unknown): Promise<T> {
+      const text = await (await open(`${url}${path}`, { method, body })).text();
+      return (text ? JSON.parse(text) : undefined) as T;
+    },
+    gatewayUrl() {
+      const set = env.SWITCHBOARD_GATEWAY_URL?.trim();
+      if (set) return Promise.resolve(set.replace(/\/+$/, '').replace(/\/v1$/, ''));
+      // The api knows the port its gateway listens on (the web app asks the same route); asked once per command.
+      gateway ??= open(`${url}/api/config`).then(async (r) => ((await r.json()) as WebConfig).gateway_url);
+      return gateway;
     },
   };
+}
+
+/** The platform's error (OpenAI's shape on the API and the gateway alike) as one line that says what to do. */
+async function errorOf(response: Response, target: string): Promise<PlatformApiError> {
+  const text = await response.text().catch(() => '');
+  let error: { message?: string; type?: string } | undefined;
+  try {
+    error = (JSON.parse(text) as { error?: { message?: string; type?: string } }).error;
+  } catch {
+    error = undefined;
+  }
+  const hint =
+    response.status === 401
+      ? ' (set SWITCHBOARD_KEY to a key of the platform)'
+      : response.status === 403
+        ? ' (this needs an admin key: set SWITCHBOARD_KEY to one)'
+        : '';
+  return new PlatformApiError(response.status, error?.type ?? 'error', `${target}: ${error?.message ?? `HTTP ${response.status}`}${hint}`);
+}
+
+/** This machine's api, as the config says it listens. */
+export function localApiUrl(config: SwitchboardConfig): string {
+  return `http://${loopbackHost(config.server.host)}:${config.server.api_port}`;
 }
 
 function loopbackHost(host: string): string {
