@@ -3,8 +3,8 @@ import { createGate, type FakeReply, type FakeRequest, type FakeUpstream, type G
 import { type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { apiCaller, COUNCIL_PIPELINE_YAML, fakeProviderYaml, judgeReply, loopReply, PATIENT_AGENT_YAML, pipelineStageReply } from './agent-fixtures.js';
 import { waitUntil } from './fault-support.js';
-import { cleanUp, type PlatformProcess, startPlatformProcess } from './platform-process.js';
-import { keyedContext, launchChromium, screenshots, WAIT } from './web-support.js';
+import { type PlatformProcess, startPlatformProcess } from './platform-process.js';
+import { keyedContext, launchChromium, screenshots, WAIT, tearDownBrowserSpec } from './web-support.js';
 
 /**
  * The web app in a real browser (Debian's Chromium, headless, driven by playwright-core) against the built
@@ -116,13 +116,7 @@ ${COUNCIL_PIPELINE_YAML}
   browser = await launchChromium();
 }, 90_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await platform?.stop();
-  await cleanUp(platform);
-  await upstream?.close();
-  closeShots();
-});
+afterAll(() => tearDownBrowserSpec(browser, platform, [upstream], closeShots));
 
 describe('the web app in Chromium', () => {
   it("asks for a key, refuses a wrong one with the api's words, and signs in with a good one", async () => {

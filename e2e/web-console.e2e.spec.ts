@@ -3,8 +3,8 @@ import { type FakeReply, type FakeRequest, type FakeUpstream, startFakeUpstream 
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { apiCaller } from './agent-fixtures.js';
 import { waitUntil } from './fault-support.js';
-import { cleanUp, type PlatformProcess, startPlatformProcess } from './platform-process.js';
-import { keyedContext, launchChromium, screenshots, WAIT } from './web-support.js';
+import { type PlatformProcess, startPlatformProcess } from './platform-process.js';
+import { keyedContext, launchChromium, screenshots, WAIT, tearDownBrowserSpec } from './web-support.js';
 
 /**
  * The operator's console in a real browser (Debian's Chromium via playwright-core) against the built platform,
@@ -63,14 +63,7 @@ rate_limit: { requests_per_minute: 100000 }
   browser = await launchChromium();
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await platform?.stop();
-  await cleanUp(platform);
-  await upstream?.close();
-  await broken?.close();
-  closeShots();
-});
+afterAll(() => tearDownBrowserSpec(browser, platform, [upstream, broken], closeShots));
 
 describe('the console in Chromium', () => {
   it('a user key gets no Console link, no console page and 403 from the admin APIs', async () => {

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { apiCaller } from './agent-fixtures.js';
 import { manifestEntry, modelProvidersYaml, startDiscoveredServers, writeManifest } from './model-fixtures.js';
-import { cleanUp, type PlatformProcess, startPlatformProcess } from './platform-process.js';
-import { keyedContext, launchChromium, screenshots, WAIT } from './web-support.js';
+import { type PlatformProcess, startPlatformProcess } from './platform-process.js';
+import { keyedContext, launchChromium, screenshots, WAIT, tearDownBrowserSpec } from './web-support.js';
 
 /**
  * The console's Models and Benchmarks pages in a real browser (Debian's Chromium via playwright-core) against the
@@ -74,13 +74,7 @@ models:
   browser = await launchChromium();
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await platform?.stop();
-  await cleanUp(platform);
-  for (const closable of [slowHub, upstream, dmr, ollama]) await closable?.close();
-  closeShots();
-});
+afterAll(() => tearDownBrowserSpec(browser, platform, [slowHub, upstream, dmr, ollama], closeShots));
 
 /** The values a progress bar shows until it is gone or `enough` distinct ones were seen (sampled every 100 ms). */
 async function barValues(page: Page, name: string, enough: number): Promise<number[]> {

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { type FakeReply, type FakeRequest, type FakeUpstream, startFakeUpstream } from '@switchboard/testing';
 import { type Browser } from 'playwright-core';
 import { COUNCIL_PIPELINE_YAML, fakeProviderYaml, judgeReply, PATIENT_AGENT_YAML } from './agent-fixtures.js';
-import { cleanUp, type PlatformProcess, startPlatformProcess } from './platform-process.js';
-import { keyedContext, launchChromium, screenshots, WAIT } from './web-support.js';
+import { type PlatformProcess, startPlatformProcess } from './platform-process.js';
+import { keyedContext, launchChromium, screenshots, WAIT, tearDownBrowserSpec } from './web-support.js';
 
 /**
  * Ad-hoc and saved pipelines against the built platform: the API's validation (every problem at its field
@@ -56,13 +56,7 @@ ${COUNCIL_PIPELINE_YAML}
   browser = await launchChromium();
 }, 90_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await platform?.stop();
-  await cleanUp(platform);
-  await upstream?.close();
-  closeShots();
-});
+afterAll(() => tearDownBrowserSpec(browser, platform, [upstream], closeShots));
 
 describe('POST /v1/pipelines/run', () => {
   it.each([

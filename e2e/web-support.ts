@@ -2,9 +2,9 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { repoRoot } from './platform-process.js';
+import { cleanUp, type PlatformProcess, repoRoot } from './platform-process.js';
 
-/** What the browser specs (web-chat, web-console, web-pipelines) share: Chromium, keyed contexts, screenshots. */
+/** What the browser specs (e2e/web-*.e2e.spec.ts) share: Chromium, keyed contexts, screenshots, the teardown. */
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** The longest a browser test waits for one thing to appear (a shared 2-core machine). */
@@ -42,4 +42,18 @@ export function screenshots(tag: string): { shot(page: Page, name: string, fullP
       if (!process.env.SCREENSHOTS_DIR) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** How every browser spec ends: the browser, the platform and its Redis keys, the fake servers, the screenshots. */
+export async function tearDownBrowserSpec(
+  browser: Browser | undefined,
+  platform: PlatformProcess | undefined,
+  servers: readonly ({ close(): Promise<unknown> } | undefined)[],
+  closeShots: () => void,
+): Promise<void> {
+  await browser?.close();
+  await platform?.stop();
+  await cleanUp(platform);
+  for (const server of servers) await server?.close();
+  closeShots();
 }

@@ -3,8 +3,8 @@ import { type FakeUpstream, startFakeUpstream } from '@switchboard/testing';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { apiCaller } from './agent-fixtures.js';
 import { waitUntil } from './fault-support.js';
-import { cleanUp, type PlatformProcess, startPlatformProcess } from './platform-process.js';
-import { keyedContext, launchChromium, screenshots, WAIT } from './web-support.js';
+import { type PlatformProcess, startPlatformProcess } from './platform-process.js';
+import { keyedContext, launchChromium, screenshots, WAIT, tearDownBrowserSpec } from './web-support.js';
 
 /**
  * The console's Usage page in Chromium against the built platform: chat runs go through the gateway to a fake
@@ -88,13 +88,7 @@ rate_limit: { requests_per_minute: 100000 }
   browser = await launchChromium();
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await platform?.stop();
-  await cleanUp(platform);
-  await upstream?.close();
-  closeShots();
-});
+afterAll(() => tearDownBrowserSpec(browser, platform, [upstream], closeShots));
 
 describe('the Usage page in Chromium', () => {
   it("an admin sees every key's tokens and cost as charts and a table per key and model", async () => {
