@@ -1,4 +1,6 @@
 import type { ChatCompletionRequest, ChatRunJob, AgentConfig, ModelRoute, PipelineConfig, RunEvent } from '@switchboard/contracts';
+import { trace } from '@opentelemetry/api';
+import { tracingEnabled } from '@switchboard/config';
 import { newId } from '@switchboard/db';
 import { CLIENT_DISCONNECTED, type FollowSubscription, publishCancel } from '@switchboard/queue';
 import { type CachedAnswer, formatResetDuration, type RateDecision, resolveTarget, type RunTarget } from '@switchboard/runs';
@@ -38,6 +40,7 @@ export function chatCompletionsHandler(
     const extraHeaders = await rate;
     ctx.redisReady();
     const runId = newId();
+    if (tracingEnabled()) trace.getActiveSpan()?.setAttribute('switchboard.run_id', runId);
     const created = Math.floor(Date.now() / 1000);
     const stream = request.stream === true;
     const job: ChatRunJob = {

@@ -24,7 +24,7 @@ function routeOf(url: string): string | null {
 /**
  * `handler` with a server span per request while tracing is on, continuing the caller's trace when it sent a
  * `traceparent`; everything the request does (its inline run's provider attempts, its queue hop, its log lines)
- * happens inside it. Probes (health, metrics) are not traced. With tracing off this is `handler` itself.
+ * happens inside it, and a run's request says its run id (`switchboard.run_id`, set by the chat handler). Probes (health, metrics) are not traced. With tracing off this is `handler` itself.
  */
 export function tracedRequests(handler: Handler): Handler {
   if (!tracingEnabled()) return handler;
@@ -41,8 +41,6 @@ export function tracedRequests(handler: Handler): Handler {
     );
     res.once('close', () => {
       span?.setAttribute('http.response.status_code', res.statusCode);
-      const runId = res.getHeader('x-run-id');
-      if (typeof runId === 'string') span?.setAttribute('switchboard.run_id', runId);
       if (res.statusCode >= 500) span?.setStatus({ code: SpanStatusCode.ERROR });
       span?.end();
     });

@@ -1,5 +1,5 @@
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { injectTrace, startSpan } from '@switchboard/config';
+import { context, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { extractTrace, injectTrace, startSpan } from '@switchboard/config';
 import type { ChatRunJob, QueueConfig } from '@switchboard/contracts';
 import { type Job, type JobState, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -32,10 +32,15 @@ export class RunQueue {
    * tracing on, the hop is a span of its own (a producer span under the active one) and the job carries it on.
    */
   async enqueueChat(job: ChatRunJob, delayMs = 0): Promise<void> {
-    const span = startSpan('publish runs', {
-      kind: SpanKind.PRODUCER,
-      attributes: { 'messaging.system': 'bullmq', 'messaging.destination.name': 'runs', 'messaging.operation.type': 'send', 'switchboard.run_id': job.runId },
-    });
+    // A run enqueued again (handed over, taken over from a dead gateway) stays in the trace it began in.
+    const span = startSpan(
+      'publish runs',
+      {
+        kind: SpanKind.PRODUCER,
+        attributes: { 'messaging.system': 'bullmq', 'messaging.destination.name': 'runs', 'messaging.operation.type': 'send', 'switchboard.run_id': job.runId, 'switchboard.handoff': job.handoff },
+      },
+      job.trace ? extractTrace(job.trace) : context.active(),
+    );
     const carrier = span ? injectTrace(span) : undefined;
     try {
       await this.queue.add('run.chat', carrier ? { ...job, trace: { traceparent: carrier.traceparent!, ...(carrier.tracestate ? { tracestate: carrier.tracestate } : {}) } } : job, {
