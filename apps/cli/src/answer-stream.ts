@@ -1,5 +1,5 @@
 import { PlatformApiError } from './platform-client.js';
-import { readSse } from './sse-reader.js';
+import { readSse } from '@switchboard/contracts';
 
 /** Where a followed answer stands: what was shown, and the last event id (what `Last-Event-ID` resumes after). */
 export interface AnswerProgress {

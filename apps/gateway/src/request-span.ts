@@ -10,27 +10,29 @@ const ROUTES: [RegExp, string][] = [
   [/^\/v1\/models$/, '/v1/models'],
   [/^\/v1\/models\/.+$/, '/v1/models/:id'],
   [/^\/v1\/runs\/[^/]+\/events$/, '/v1/runs/:id/events'],
-  [/^\/(healthz|readyz|metrics)$/, ''],
 ];
+/** Probes: asked every few seconds by orchestrators and scrapers, not worth a trace each. */
+const PROBES = /^\/(healthz|readyz|metrics)(\?|$)/;
 
-/** The route template of a path (bounded, as span names must be), or null for an unknown one. */
+/** The route template of a URL (bounded, as span names must be), or null for an unknown one. */
 function routeOf(url: string): string | null {
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
-  for (const [pattern, route] of ROUTES) if (pattern.test(path)) return route || path;
-  return null;
+  return ROUTES.find(([pattern]) => pattern.test(path))?.[1] ?? null;
 }
 
 /**
  * `handler` with a server span per request while tracing is on, continuing the caller's trace when it sent a
  * `traceparent`; everything the request does (its inline run's provider attempts, its queue hop, its log lines)
- * happens inside it, and a run's request says its run id (`switchboard.run_id`, set by the chat handler). Probes (health, metrics) are not traced. With tracing off this is `handler` itself.
+ * happens inside it, and a run's request says its run id (`switchboard.run_id`, set by the chat handler).
+ * Probes (health, metrics) are not traced. With tracing off this is `handler` itself.
  */
 export function tracedRequests(handler: Handler): Handler {
   if (!tracingEnabled()) return handler;
   return (req, res) => {
-    const route = routeOf(req.url ?? '/');
-    if (route === '/healthz' || route === '/readyz' || route === '/metrics') return handler(req, res);
+    const url = req.url ?? '/';
+    if (PROBES.test(url)) return handler(req, res);
+    const route = routeOf(url);
     const span = startSpan(
       `${req.method ?? 'GET'} ${route ?? 'unknown route'}`,
       {

@@ -11,12 +11,9 @@ export { metricsRegistry, type MetricsApp } from './metrics-registry.js';
 export {
   extractTrace,
   injectTrace,
-  otlpEndpoint,
   startSpan,
   startTracing,
   stopTracing,
-  traceLogFields,
-  tracer,
   tracingEnabled,
   withSpan,
   type TraceCarrier,

@@ -1,8 +1,8 @@
 import { context, type Context, propagation, ROOT_CONTEXT, type Span, type SpanOptions, trace, type Tracer } from '@opentelemetry/api';
 
-/** A trace context as W3C's headers carry it, and as a job carries it across the queue. */
+/** A trace context as W3C's headers carry it, and as a job carries it across the queue (`ChatRunJob.trace`). */
 export interface TraceCarrier {
-  traceparent?: string;
+  traceparent: string;
   tracestate?: string;
 }
 
@@ -22,7 +22,7 @@ export function tracingEnabled(): boolean {
 }
 
 /** The endpoint tracing exports to, from the standard variables; null: tracing stays off. */
-export function otlpEndpoint(env: NodeJS.ProcessEnv): string | null {
+function otlpEndpoint(env: NodeJS.ProcessEnv): string | null {
   return env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || null;
 }
 
@@ -70,11 +70,6 @@ export async function stopTracing(): Promise<void> {
   }
 }
 
-/** The tracer; only meaningful while tracingEnabled(). */
-export function tracer(): Tracer {
-  return started?.tracer ?? trace.getTracer('switchboard');
-}
-
 /** A span started under `parent` (default: the active context), or null while tracing is off. */
 export function startSpan(name: string, options: SpanOptions, parent: Context = context.active()): Span | null {
   return started ? started.tracer.startSpan(name, options, parent) : null;
@@ -86,16 +81,16 @@ export function withSpan<T>(span: Span | null, fn: () => T): T {
 }
 
 /** The context a carrier (request headers, a job's `trace`) says its caller was in. */
-export function extractTrace(carrier: TraceCarrier | Record<string, string | string[] | undefined> | undefined): Context {
+export function extractTrace(carrier: TraceCarrier | NodeJS.Dict<string | string[]> | undefined): Context {
   return carrier ? propagation.extract(ROOT_CONTEXT, carrier) : ROOT_CONTEXT;
 }
 
-/** The active context (or `span`'s) as a carrier to send along; undefined while tracing is off. */
-export function injectTrace(span?: Span | null): TraceCarrier | undefined {
-  if (!started) return undefined;
-  const carrier: TraceCarrier = {};
-  propagation.inject(span ? trace.setSpan(context.active(), span) : context.active(), carrier);
-  return carrier.traceparent ? carrier : undefined;
+/** `span`'s context as a carrier to send along; undefined while tracing is off (no span). */
+export function injectTrace(span: Span | null): TraceCarrier | undefined {
+  if (!span) return undefined;
+  const carrier: Partial<TraceCarrier> = {};
+  propagation.inject(trace.setSpan(context.active(), span), carrier);
+  return carrier.traceparent ? { traceparent: carrier.traceparent, ...(carrier.tracestate ? { tracestate: carrier.tracestate } : {}) } : undefined;
 }
 
 const NO_FIELDS = {};

@@ -12,3 +12,4 @@ export * from './pipeline-template.js';
 export * from './pipeline-run.js';
 export * from './notifications.js';
 export * from './model-jobs.schema.js';
+export { readSse, type SseEvent } from './sse-reader.js';

@@ -41,9 +41,9 @@ export class RunQueue {
       },
       job.trace ? extractTrace(job.trace) : context.active(),
     );
-    const carrier = span ? injectTrace(span) : undefined;
+    const trace = injectTrace(span);
     try {
-      await this.queue.add('run.chat', carrier ? { ...job, trace: { traceparent: carrier.traceparent!, ...(carrier.tracestate ? { tracestate: carrier.tracestate } : {}) } } : job, {
+      await this.queue.add('run.chat', trace ? { ...job, trace } : job, {
         jobId: job.runId,
         delay: delayMs,
         attempts: this.config.attempts,

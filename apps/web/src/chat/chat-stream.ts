@@ -1,7 +1,8 @@
 import type { ChatMessage, Usage } from '@switchboard/contracts';
 import type { ApiClient } from '../api/client';
 import { ApiRequestError, errorMessage } from '../api/errors';
-import { readSse } from '../api/sse';
+// The subpath keeps the contracts' schemas (zod) out of the page's main chunk.
+import { readSse } from '@switchboard/contracts/sse-reader';
 import type { AnswerState, AnswerStore } from './answer-store';
 
 /** The part of the API client a stream needs. */

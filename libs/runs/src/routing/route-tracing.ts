@@ -1,4 +1,4 @@
-import { context, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { context, type Context, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { startSpan } from '@switchboard/config';
 import type { RouteAttempt, RouteObserver } from './routed-model.js';
 
@@ -9,8 +9,9 @@ import type { RouteAttempt, RouteObserver } from './routed-model.js';
  */
 export function tracedAttempts(observer: RouteObserver | undefined): RouteObserver {
   const parent = context.active();
+  // Observers are plain objects of functions (observeRoute, RouteMetrics.observe): spread, attempt wrapped.
   return {
-    ...(observer?.serving ? { serving: (candidate) => observer.serving!(candidate) } : {}),
+    ...observer,
     attempt: (a) => {
       recordAttempt(a, parent);
       observer?.attempt?.(a);
@@ -18,7 +19,7 @@ export function tracedAttempts(observer: RouteObserver | undefined): RouteObserv
   };
 }
 
-function recordAttempt(a: RouteAttempt, parent: ReturnType<typeof context.active>): void {
+function recordAttempt(a: RouteAttempt, parent: Context): void {
   const end = Date.now();
   const span = startSpan(
     `chat ${a.provider}/${a.model}`,
