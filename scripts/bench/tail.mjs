@@ -1,0 +1,179 @@
+#!/usr/bin/env node
+// What the slowest sequential requests meet: `node scripts/bench/tail.mjs` after `npm run build`. It runs the bench's
+// sequential phase (a direct request, then the same one through Switchboard, BENCH_SEQUENTIAL times after 300
+// warm-ups) against one shape and prints TTFT p50/p99 of both paths, the CPU each process spent per request
+// pair (from /proc, Redis and PostgreSQL included), and what the platform's GC did meanwhile,
+// from its `--trace-gc --trace-gc-nvp` lines (every isolate: the main thread and, all-in-one, PGlite's thread).
+//   BENCH_SHAPE=all-in-one|split   default all-in-one; split needs PostgreSQL (BENCH_PG_URL)
+//   BENCH_NODE_ARGS="..."          more Node flags for the platform (gateway, in split), e.g. --max-semi-space-size=8
+//   BENCH_STOP_WORKER=1            split: stop the worker before measuring (records then wait in Redis), to see
+//                                  what writing them costs the requests
+//   BENCH_SURVIVORS=file           V8's sampling heap profiler over the middle half of the requests, keeping only
+//                                  what no scavenge collected (what each young-generation GC had to copy),
+//                                  summarised by allocating function and written to `file`
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import WebSocket from 'ws';
+import { makeClient } from './sse-client.mjs';
+import { cpuSampler, dropPrefix, stop } from './support.mjs';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const cli = path.join(root, 'apps/cli/dist/main.js');
+const SHAPE = process.env.BENCH_SHAPE ?? 'all-in-one';
+const N = Number(process.env.BENCH_SEQUENTIAL ?? 3000);
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const NODE_ARGS = ['--trace-gc', '--trace-gc-nvp', ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+const SURVIVORS = process.env.BENCH_SURVIVORS;
+if (SURVIVORS) NODE_ARGS.push('--inspect=127.0.0.1:0');
+
+function start(args, env, ready, onLine = () => {}) {
+  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const feed = (d) => {
+      const at = performance.now();
+      out += d;
+      for (const line of String(d).split('\n')) if (line) onLine(at, line);
+      const m = ready(out);
+      if (m) resolve({ child, match: m, out: () => out });
+    };
+    child.stdout.on('data', feed);
+    child.stderr.on('data', feed);
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}:\n${out}`)));
+  });
+}
+
+/** A minimal DevTools protocol client for the platform's inspector. */
+async function inspector(url) {
+  const ws = new WebSocket(url);
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  let id = 0;
+  const pending = new Map();
+  ws.on('message', (m) => {
+    const msg = JSON.parse(m);
+    pending.get(msg.id)?.(msg.result);
+    pending.delete(msg.id);
+  });
+  return {
+    send: (method, params = {}) => new Promise((resolve) => { pending.set(++id, resolve); ws.send(JSON.stringify({ id, method, params })); }),
+    close: () => ws.close(),
+  };
+}
+
+function summariseProfile(profile) {
+  const label = (cf) => `${cf.functionName || '(anonymous)'} ${cf.url.replace(/.*\/(node_modules|work\/main)\//, '')}:${cf.lineNumber + 1}`;
+  const bySite = new Map();
+  let total = 0;
+  const walk = (node) => {
+    if (node.selfSize) {
+      total += node.selfSize;
+      bySite.set(label(node.callFrame), (bySite.get(label(node.callFrame)) ?? 0) + node.selfSize);
+    }
+    node.children.forEach(walk);
+  };
+  walk(profile.head);
+  return { total, top: [...bySite].sort((a, b) => b[1] - a[1]).slice(0, 15) };
+}
+
+const percentile = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+
+const upstream = await start([path.join(root, 'scripts/bench/upstream.mjs')], { BENCH_DELTAS: '16' }, (out) => out.match(/^(http:\/\/\S+)$/m)?.[1]);
+const dir = mkdtempSync(path.join(os.tmpdir(), 'sb-tail-'));
+const prefix = `sbtail-${randomUUID().slice(0, 8)}`;
+writeFileSync(
+  path.join(dir, 'tail.yaml'),
+  `server: { host: 127.0.0.1, gateway_port: 0, api_port: 0, worker_port: 0 }
+redis: { url: "${REDIS_URL}", prefix: ${prefix} }
+data_dir: ${dir}/data
+auth: { api_key: sb-tail-key }
+log_level: warn
+providers:
+  - { name: up, type: openai-compatible, base_url: "${upstream.match}", models: [m] }
+auto_pick: { priority: [up] }
+rate_limit: { requests_per_minute: 100000000 }
+`,
+);
+const env = { SWITCHBOARD_CONFIG: path.join(dir, 'tail.yaml'), LOG_LEVEL: 'warn' };
+const children = [upstream.child];
+let admin = null;
+let dbName = null;
+const gcLines = [];
+try {
+  let worker = null;
+  if (SHAPE === 'split') {
+    admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+    await admin.connect();
+    dbName = `sb_tail_${randomUUID().slice(0, 8)}`;
+    await admin.query(`CREATE DATABASE ${dbName}`);
+    const url = new URL(PG_ADMIN_URL);
+    url.pathname = `/${dbName}`;
+    env.DATABASE_URL = url.toString();
+    worker = await start([cli, 'start', 'worker'], env, (out) => out.match(/^worker\s+(http:\/\/\S+)$/m)?.[1]);
+    children.push(worker.child);
+  }
+  const platform = await start(
+    [...NODE_ARGS, cli, 'start', ...(SHAPE === 'split' ? ['gateway'] : [])],
+    env,
+    (out) => ((SHAPE === 'split' || /^worker\s/m.test(out)) && (!SURVIVORS || /ws:\/\//.test(out)) ? out.match(/^gateway\s+(http:\/\/\S+)$/m)?.[1] : undefined),
+    (at, line) => {
+      if (/gc=s /.test(line)) gcLines.push({ at, pause: Number(line.match(/pause=([\d.]+)/)?.[1]), survived: Number(line.match(/new_space_survived=(\d+)/)?.[1]) });
+    },
+  );
+  children.push(platform.child);
+  const session = SURVIVORS ? await inspector(platform.out().match(/ws:\/\/\S+/)[0]) : null;
+  const stream = makeClient();
+  const direct = upstream.match;
+  const viaSb = `${platform.match}/v1`;
+  for (let i = 0; i < 300; i++) {
+    await stream(direct, 'sb-tail-key', 'm');
+    await stream(viaSb, 'sb-tail-key', 'up/m');
+  }
+  if (worker && process.env.BENCH_STOP_WORKER) await stop(worker.child);
+  const d = [];
+  const s = [];
+  let profile = null;
+  const cpu = cpuSampler({ platform: [platform.child.pid], ...(worker && !process.env.BENCH_STOP_WORKER ? { worker: [worker.child.pid] } : {}) });
+  cpu.start();
+  const t0 = performance.now();
+  for (let i = 0; i < N; i++) {
+    if (session && i === Math.floor(N / 4)) {
+      await session.send('HeapProfiler.enable');
+      await session.send('HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: false });
+    }
+    if (session && i === Math.floor((3 * N) / 4)) profile = (await session.send('HeapProfiler.stopSampling')).profile;
+    d.push((await stream(direct, 'sb-tail-key', 'm')).ttft);
+    s.push((await stream(viaSb, 'sb-tail-key', 'up/m')).ttft);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const cpuPerRun = cpu.perRun(N);
+  console.log(`${SHAPE}${process.env.BENCH_NODE_ARGS ? ` (${process.env.BENCH_NODE_ARGS})` : ''}${worker && process.env.BENCH_STOP_WORKER ? ' (worker stopped)' : ''}: ${N} sequential requests in ${seconds.toFixed(1)} s`);
+  console.log(`  TTFT direct p50 ${percentile(d, 50).toFixed(2)} p99 ${percentile(d, 99).toFixed(2)} ms; through Switchboard p50 ${percentile(s, 50).toFixed(2)} p99 ${percentile(s, 99).toFixed(2)} ms; added p50 ${(percentile(s, 50) - percentile(d, 50)).toFixed(2)} p99 ${(percentile(s, 99) - percentile(d, 99)).toFixed(2)} ms`);
+  console.log(`  CPU per request pair (ms): ${Object.entries(cpuPerRun).map(([k, v]) => `${k === 'platform' && SHAPE === 'split' ? 'gateway' : k} ${v.toFixed(3)}`).join(', ')}`);
+  const during = gcLines.filter((g) => g.at >= t0);
+  if (during.length) {
+    const pauses = during.map((g) => g.pause);
+    console.log(`  scavenges: ${during.length} (${(during.length / seconds).toFixed(1)}/s), pause p50 ${percentile(pauses, 50)} max ${Math.max(...pauses)} ms, ${pauses.reduce((a, b) => a + b, 0).toFixed(0)} ms in all; survived p50 ${(percentile(during.map((g) => g.survived), 50) / 1024).toFixed(0)} KB`);
+  }
+  if (profile) {
+    const { total, top } = summariseProfile(profile);
+    const runs = Math.floor(N / 2);
+    const lines = [`Survived a scavenge: ${(total / 1024 / runs).toFixed(1)} KB per run over ${runs} runs (${SHAPE}); by allocating function (KB per run):`];
+    for (const [site, bytes] of top) lines.push(`${(bytes / 1024 / runs).toFixed(2).padStart(7)}  ${site}`);
+    writeFileSync(SURVIVORS, `${lines.join('\n')}\n`);
+    console.log(`  ${lines[0]} (top sites in ${SURVIVORS})`);
+    session.close();
+  }
+} finally {
+  for (const c of children.reverse()) await stop(c);
+  await dropPrefix(REDIS_URL, prefix);
+  if (admin) {
+    if (dbName) await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    await admin.end();
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
