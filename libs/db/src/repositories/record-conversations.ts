@@ -16,16 +16,17 @@ type RecordConversation = NonNullable<CompletedRunRecord['conversation']>;
  * - else the owner's conversation with the same external id (another run of the same client conversation,
  *   e.g. Open WebUI's title request beside the answer), already stored or created earlier in this batch;
  * - else a new conversation, under the record's id unless that id belongs to someone else.
- * Three statements at most whatever the batch size: ids, (owner, external id) pairs, one insert.
+ * Three statements at most whatever the batch size: ids, (owner, external id) pairs, one insert. Also returns
+ * the ids it created: those already carry `updatedAt = now`, so the caller need not touch them again.
  */
 export async function resolveConversations(
   tx: PrismaTx,
   dialect: SqlDialect,
   records: readonly CompletedRunRecord[],
   now: Date,
-): Promise<CompletedRunRecord[]> {
+): Promise<{ records: CompletedRunRecord[]; created: ReadonlySet<string> }> {
   const wanted = records.flatMap((r) => (r.conversation ? [r.conversation] : []));
-  if (wanted.length === 0) return [...records];
+  if (wanted.length === 0) return { records: [...records], created: new Set() };
 
   const stored = await tx.conversation.findMany({
     where: { id: { in: [...new Set(wanted.map((c) => c.id))] } },
@@ -51,7 +52,7 @@ export async function resolveConversations(
     return remap(record, conversation.id, id);
   });
   await insertRows(tx, dialect, conversationTable, created);
-  return resolved;
+  return { records: resolved, created: new Set(created.map((c) => c.id)) };
 }
 
 /** Stored conversations by (owner, external id); the oldest when ownerless rows share one (NULLs are distinct). */

@@ -46,9 +46,11 @@ async function writeBatch(tx: PrismaTx, dialect: SqlDialect, given: readonly Com
   const now = new Date();
   await addSpends(tx, spendPerKey(given));
 
-  const records = await resolveConversations(tx, dialect, given, now);
+  const { records, created } = await resolveConversations(tx, dialect, given, now);
   const messages = records.flatMap((r) => r.messages);
-  const touched = [...new Set(messages.map((m) => m.conversationId))].sort();
+  // A conversation this batch created has `updatedAt = now` already: updating it again would write every such
+  // row twice (a new row version and its WAL), one per run when each run starts its own conversation.
+  const touched = [...new Set(messages.map((m) => m.conversationId))].filter((id) => !created.has(id)).sort();
   if (touched.length > 0) await tx.conversation.updateMany({ where: { id: { in: touched } }, data: { updatedAt: now } });
 
   await upsertRuns(tx, dialect, records, now);
