@@ -53,13 +53,15 @@ type StreamOptions = {
   onHead?: (status: number) => void;
   onText?: (text: string, result: StreamResult) => void;
   model?: string;
+  /** More request headers (a `traceparent`, say). */
+  headers?: Record<string, string>;
 };
 
 /** Streams one chat completion through a gateway and collects what the client sees. */
 export async function streamChat(gatewayUrl: string, key: string, options: StreamOptions = {}): Promise<StreamResult> {
   const res = await fetch(`${gatewayUrl}/v1/chat/completions`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...options.headers },
     body: JSON.stringify({ model: options.model ?? 'fake/m1', stream: true, messages: [{ role: 'user', content: `q-${randomUUID()}` }] }),
     signal: options.signal,
   });

@@ -3,14 +3,19 @@ import { type FakeUpstream, startFakeUpstream } from '@switchboard/testing';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { waitUntil } from './fault-support.js';
+import { continuingReply, createTestDatabase, type StreamResult, streamChat, tearDown, waitUntil } from './fault-support.js';
 import { cleanUp, type PlatformProcess, startPlatformProcess } from './platform-process.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 /**
  * OpenTelemetry end to end: the BUILT platform (all apps in one process) with OTEL_EXPORTER_OTLP_ENDPOINT set
  * exports its spans by OTLP/HTTP (JSON) to a collector on loopback. A request that sends a `traceparent` gets its
  * spans in that trace: the gateway's request, the provider attempt of an inline run; for a queued run (an agent)
- * the queue hop, the worker's job and its attempt. Log lines written inside carry the trace id.
+ * the queue hop, the worker's job and its attempt. Log lines written inside carry the trace id. A run its gateway
+ * gave up (SIGTERM mid-answer) stays in its trace when a worker takes it over, in a gateway and a worker of their
+ * own on PostgreSQL.
  */
 
 const KEY = 'sb-e2e-tracing-key';
@@ -140,4 +145,71 @@ describe('tracing with an OTLP endpoint', () => {
     expect(span.parentSpanId).toBeUndefined();
     expect(span.traceId).toMatch(/^[0-9a-f]{32}$/);
   }, 30000);
+});
+
+describe('tracing across a hand-over', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sb-e2e-trace-handover-'));
+  const prefix = `sbtrace-${randomBytes(4).toString('hex')}`;
+  let slow: FakeUpstream;
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  const procs: PlatformProcess[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    // 60 words, 50 ms apart, continuing from a partial answer: a 3 s answer a worker can take over mid-way.
+    slow = await startFakeUpstream({ reply: continuingReply(50) });
+    const config = path.join(dir, 'handover.yaml');
+    writeFileSync(
+      config,
+      `server: { host: 127.0.0.1, gateway_port: 0, api_port: 0, worker_port: 0, shutdown_grace_ms: 500 }
+redis: { url: redis://127.0.0.1:6379, prefix: ${prefix} }
+auth: { api_key: ${KEY} }
+providers:
+  - { name: fake, type: openai-compatible, base_url: ${slow.url}, models: [m1] }
+rate_limit: { enabled: false }
+queue: { lock_ms: 2000, stalled_interval_ms: 1000, heartbeat_ms: 500, stale_after_ms: 4000 }
+`,
+    );
+    const env = {
+      SWITCHBOARD_CONFIG: config,
+      DATABASE_URL: db.url,
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}`,
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+    };
+    for (const app of ['worker', 'gateway']) procs.push(await startPlatformProcess({ configYaml: null, app, env, prefix, dir }));
+  }, 120000);
+
+  afterAll(async () => {
+    await tearDown(procs, slow, db);
+  }, 60000);
+
+  it('a gateway stopped mid-answer: the worker that takes the run over publishes and runs it under the request\'s span', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const parentId = randomBytes(8).toString('hex');
+    const gateway = procs[1]!;
+    let seen: StreamResult | undefined;
+    await streamChat(gateway.urls.gateway!, KEY, {
+      headers: { traceparent: `00-${traceId}-${parentId}-01` },
+      onText: (_t, r) => {
+        seen = r;
+        if (r.times.length === 5) void gateway.stop('SIGTERM');
+      },
+    }).catch(() => undefined);
+    expect(seen?.done).toBe(false);
+    const runId = seen!.runId!;
+    // The gateway's spans leave as it closes; the worker's once it has finished the run.
+    expect(await waitUntil(() => inTrace(traceId).some((s) => s.name === 'chat fake/m1' && spans.some((j) => j.spanId === s.parentSpanId && j.name === 'process run.chat')), 20000)).toBe(true);
+    const request = inTrace(traceId).find((s) => s.name === 'POST /v1/chat/completions');
+    expect(request?.parentSpanId).toBe(parentId);
+    expect(attr(request!, 'switchboard.run_id')).toBe(runId);
+    // The gateway's own attempt, cut by its shutdown, and the worker's: both under the request.
+    expect(child(request, /^chat fake\/m1$/)).toBeDefined();
+    const hop = child(request, /^publish runs$/);
+    expect(hop?.kind).toBe(4); // PRODUCER, from the worker that claimed the expired lease
+    expect(attr(hop!, 'switchboard.run_id')).toBe(runId);
+    const job = child(hop, /^process run\.chat$/);
+    expect(job?.kind).toBe(5); // CONSUMER
+    expect(attr(job!, 'switchboard.run_id')).toBe(runId);
+    expect(child(job, /^chat fake\/m1$/)).toBeDefined();
+  }, 60000);
 });

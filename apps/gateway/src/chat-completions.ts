@@ -1,6 +1,6 @@
 import type { ChatCompletionRequest, ChatRunJob, AgentConfig, ModelRoute, PipelineConfig, RunEvent } from '@switchboard/contracts';
 import { trace } from '@opentelemetry/api';
-import { tracingEnabled } from '@switchboard/config';
+import { injectTrace, tracingEnabled } from '@switchboard/config';
 import { newId } from '@switchboard/db';
 import { CLIENT_DISCONNECTED, type FollowSubscription, publishCancel } from '@switchboard/queue';
 import { type CachedAnswer, formatResetDuration, type RateDecision, resolveTarget, type RunTarget } from '@switchboard/runs';
@@ -40,7 +40,11 @@ export function chatCompletionsHandler(
     const extraHeaders = await rate;
     ctx.redisReady();
     const runId = newId();
-    if (tracingEnabled()) trace.getActiveSpan()?.setAttribute('switchboard.run_id', runId);
+    const span = tracingEnabled() ? (trace.getActiveSpan() ?? null) : null;
+    span?.setAttribute('switchboard.run_id', runId);
+    // The job carries the request's span: a run this gateway runs and then hands to a worker (or a worker takes
+    // over when the gateway is gone) goes on in the request's trace, as a queued run does.
+    const traceCarrier = injectTrace(span);
     const created = Math.floor(Date.now() / 1000);
     const stream = request.stream === true;
     const job: ChatRunJob = {
@@ -57,6 +61,7 @@ export function chatCompletionsHandler(
       tokenSubject: rateLimit.enabled && rateLimit.tokens_per_minute ? rateSubject(principal) : null,
       ...(pipeline ? { pipeline } : {}),
       ...(agent ? { agent } : {}),
+      ...(traceCarrier ? { trace: traceCarrier } : {}),
     };
     metrics.runs.inc({ mode: job.mode });
     const plain = route.kind === 'auto' || route.kind === 'provider';
