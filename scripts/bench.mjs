@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { makeClient } from './bench/sse-client.mjs';
-import { cpuSampler, dropPrefix, machine, stop } from './bench/support.mjs';
+import { benchDatabase, cpuSampler, dropPrefix, machine, stop } from './bench/support.mjs';
 import { runLocalBench } from './bench-local.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -109,8 +109,7 @@ async function runShape(shape, upstreamUrl, upstreamPid, stream) {
   const cli = path.join(root, 'apps/cli/dist/main.js');
   const env = { SWITCHBOARD_CONFIG: configPath, LOG_LEVEL: 'warn' };
   const children = [];
-  let dbName = null;
-  let admin = null;
+  let database = null;
   try {
     let gatewayUrl;
     if (shape === 'proxy') {
@@ -122,13 +121,8 @@ async function runShape(shape, upstreamUrl, upstreamPid, stream) {
       children.push(p.child);
       gatewayUrl = p.match;
     } else {
-      admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-      await admin.connect();
-      dbName = `sb_bench_${randomUUID().slice(0, 8)}`;
-      await admin.query(`CREATE DATABASE ${dbName}`);
-      const url = new URL(PG_ADMIN_URL);
-      url.pathname = `/${dbName}`;
-      env.DATABASE_URL = url.toString();
+      database = await benchDatabase(PG_ADMIN_URL);
+      env.DATABASE_URL = database.url;
       const w = await startProcess([cli, 'start', 'worker'], env, (out) => out.match(/^worker\s+(http:\/\/\S+)$/m)?.[1]);
       children.push(w.child);
       const g = await startProcess([cli, 'start', 'gateway'], env, (out) => out.match(/^gateway\s+(http:\/\/\S+)$/m)?.[1]);
@@ -145,10 +139,7 @@ async function runShape(shape, upstreamUrl, upstreamPid, stream) {
   } finally {
     for (const c of children.reverse()) await stop(c);
     await dropPrefix(REDIS_URL, prefix);
-    if (admin) {
-      if (dbName) await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-      await admin.end();
-    }
+    await database?.drop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -183,13 +174,8 @@ async function runCacheHits(stream) {
   const configPath = path.join(dir, 'bench.yaml');
   writeFileSync(configPath, configYaml({ dir, prefix, upstreamUrl: upstream.match, cache: true }));
   const cli = path.join(root, 'apps/cli/dist/main.js');
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
-  const dbName = `sb_bench_${randomUUID().slice(0, 8)}`;
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${dbName}`;
-  const env = { SWITCHBOARD_CONFIG: configPath, LOG_LEVEL: 'warn', DATABASE_URL: url.toString() };
+  const database = await benchDatabase(PG_ADMIN_URL);
+  const env = { SWITCHBOARD_CONFIG: configPath, LOG_LEVEL: 'warn', DATABASE_URL: database.url };
   const children = [upstream.child];
   try {
     const w = await startProcess([cli, 'start', 'worker'], env, (out) => out.match(/^worker\s+(http:\/\/\S+)$/m)?.[1]);
@@ -216,8 +202,7 @@ async function runCacheHits(stream) {
   } finally {
     for (const c of children.reverse()) await stop(c);
     await dropPrefix(REDIS_URL, prefix);
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await admin.end();
+    await database.drop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

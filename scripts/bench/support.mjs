@@ -1,8 +1,10 @@
 // Helpers both benchmarks share: stopping child processes, removing a run's Redis keys, naming the machine.
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 
 /** SIGTERM, then SIGKILL after 15 s; resolves when the process is gone. */
 export const stop = (child) =>
@@ -12,6 +14,28 @@ export const stop = (child) =>
     child.kill('SIGTERM');
     setTimeout(() => child.kill('SIGKILL'), 15000).unref();
   });
+
+/** A PostgreSQL database of the benchmark's own on the server `adminUrl` reaches: its URL, and `drop()`. */
+export async function benchDatabase(adminUrl) {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  const name = `sb_bench_${randomUUID().slice(0, 8)}`;
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } catch (error) {
+    await admin.end();
+    throw error;
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
 
 /** Deletes every Redis key under a benchmark's prefix. */
 export async function dropPrefix(redisUrl, prefix) {

@@ -16,10 +16,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import WebSocket from 'ws';
 import { makeClient } from './sse-client.mjs';
-import { cpuSampler, dropPrefix, stop } from './support.mjs';
+import { benchDatabase, cpuSampler, dropPrefix, stop } from './support.mjs';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const cli = path.join(root, 'apps/cli/dist/main.js');
@@ -100,19 +99,13 @@ rate_limit: { requests_per_minute: 100000000 }
 );
 const env = { SWITCHBOARD_CONFIG: path.join(dir, 'tail.yaml'), LOG_LEVEL: 'warn' };
 const children = [upstream.child];
-let admin = null;
-let dbName = null;
+let database = null;
 const gcLines = [];
 try {
   let worker = null;
   if (SHAPE === 'split') {
-    admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-    await admin.connect();
-    dbName = `sb_tail_${randomUUID().slice(0, 8)}`;
-    await admin.query(`CREATE DATABASE ${dbName}`);
-    const url = new URL(PG_ADMIN_URL);
-    url.pathname = `/${dbName}`;
-    env.DATABASE_URL = url.toString();
+    database = await benchDatabase(PG_ADMIN_URL);
+    env.DATABASE_URL = database.url;
     worker = await start([cli, 'start', 'worker'], env, (out) => out.match(/^worker\s+(http:\/\/\S+)$/m)?.[1]);
     children.push(worker.child);
   }
@@ -171,9 +164,6 @@ try {
 } finally {
   for (const c of children.reverse()) await stop(c);
   await dropPrefix(REDIS_URL, prefix);
-  if (admin) {
-    if (dbName) await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await admin.end();
-  }
+  await database?.drop();
   rmSync(dir, { recursive: true, force: true });
 }
