@@ -40,11 +40,6 @@ export function chatCompletionsHandler(
     const extraHeaders = await rate;
     ctx.redisReady();
     const runId = newId();
-    const span = tracingEnabled() ? (trace.getActiveSpan() ?? null) : null;
-    span?.setAttribute('switchboard.run_id', runId);
-    // The job carries the request's span: a run this gateway runs and then hands to a worker (or a worker takes
-    // over when the gateway is gone) goes on in the request's trace, as a queued run does.
-    const traceCarrier = injectTrace(span);
     const created = Math.floor(Date.now() / 1000);
     const stream = request.stream === true;
     const job: ChatRunJob = {
@@ -61,8 +56,8 @@ export function chatCompletionsHandler(
       tokenSubject: rateLimit.enabled && rateLimit.tokens_per_minute ? rateSubject(principal) : null,
       ...(pipeline ? { pipeline } : {}),
       ...(agent ? { agent } : {}),
-      ...(traceCarrier ? { trace: traceCarrier } : {}),
     };
+    if (tracingEnabled()) traceJob(job);
     metrics.runs.inc({ mode: job.mode });
     const plain = route.kind === 'auto' || route.kind === 'provider';
     // The exact-match cache, for plain model calls: looked up here, once, so a hit is answered at once and the
@@ -285,4 +280,16 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The request's span names the run, and the job carries the span: a run this gateway runs and then hands to a
+ * worker (or that a worker takes over when the gateway is gone) goes on in the request's trace, as a queued run
+ * does. Only called while tracing is on, so the request path pays one boolean check without it.
+ */
+function traceJob(job: ChatRunJob): void {
+  const span = trace.getActiveSpan() ?? null;
+  span?.setAttribute('switchboard.run_id', job.runId);
+  const carrier = injectTrace(span);
+  if (carrier) job.trace = carrier;
 }

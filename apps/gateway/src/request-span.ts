@@ -12,12 +12,10 @@ const ROUTES: [RegExp, string][] = [
   [/^\/v1\/runs\/[^/]+\/events$/, '/v1/runs/:id/events'],
 ];
 /** Probes: asked every few seconds by orchestrators and scrapers, not worth a trace each. */
-const PROBES = /^\/(healthz|readyz|metrics)(\?|$)/;
+const PROBES = /^\/(healthz|readyz|metrics)$/;
 
-/** The route template of a URL (bounded, as span names must be), or null for an unknown one. */
-function routeOf(url: string): string | null {
-  const q = url.indexOf('?');
-  const path = q < 0 ? url : url.slice(0, q);
+/** The route template of a path (bounded, as span names must be), or null for an unknown one. */
+function routeOf(path: string): string | null {
   return ROUTES.find(([pattern]) => pattern.test(path))?.[1] ?? null;
 }
 
@@ -31,8 +29,10 @@ export function tracedRequests(handler: Handler): Handler {
   if (!tracingEnabled()) return handler;
   return (req, res) => {
     const url = req.url ?? '/';
-    if (PROBES.test(url)) return handler(req, res);
-    const route = routeOf(url);
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    if (PROBES.test(path)) return handler(req, res);
+    const route = routeOf(path);
     const span = startSpan(
       `${req.method ?? 'GET'} ${route ?? 'unknown route'}`,
       {
