@@ -7,14 +7,13 @@
 //   proxy       for reference, a stateless Node proxy (scripts/bench/proxy.mjs): no queue, no records, no event log
 // BENCH_SHAPES (comma-separated; default all-in-one,split,proxy,cache, where cache is the response-cache phase) picks shapes. BENCH_NODE_ARGS adds Node
 // flags to the Switchboard processes, to profile them: BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { makeClient } from './bench/sse-client.mjs';
-import { benchDatabase, cpuSampler, dropPrefix, machine, stop } from './bench/support.mjs';
+import { benchConfig, benchDatabase, cli, cpuSampler, dropPrefix, machine, percentile, startProcess, stop } from './bench/support.mjs';
 import { runLocalBench } from './bench-local.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -27,23 +26,10 @@ const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.
 const KEY = 'sb-bench-key';
 const SHAPES = (process.env.BENCH_SHAPES ?? 'all-in-one,split,proxy,cache').split(',').map((x) => x.trim());
 
-const percentile = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
-
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
-function startProcess(args, env, ready) {
-  const child = spawn(process.execPath, args[0].endsWith('cli/dist/main.js') ? [...NODE_ARGS, ...args] : args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    child.stdout.on('data', (d) => {
-      out += d.toString();
-      const m = ready(out);
-      if (m) resolve({ child, match: m });
-    });
-    child.stderr.on('data', (d) => (out += d.toString()));
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}:\n${out}`)));
-  });
-}
+/** startProcess, with BENCH_NODE_ARGS for Switchboard's own processes. */
+const start = (args, env, ready) => startProcess(args[0] === cli ? [...NODE_ARGS, ...args] : args, env, ready);
 
 async function throughput(stream, url, model) {
   let done = 0;
@@ -86,46 +72,33 @@ async function measure(stream, direct, viaSb, cpu) {
   return { seq, tDirect, tSb, cpuPerRun: cpu.perRun(tSb.done) };
 }
 
-function configYaml({ dir, prefix, upstreamUrl, cache = false }) {
-  return `server: { host: 127.0.0.1, gateway_port: 0, api_port: 0, worker_port: 0 }
-redis: { url: "${REDIS_URL}", prefix: ${prefix} }
-data_dir: ${dir}/data
-auth: { api_key: ${KEY} }
-log_level: warn
-providers:
-  - { name: up, type: openai-compatible, base_url: "${upstreamUrl}", models: [m] }
-auto_pick: { priority: [up] }
-rate_limit: { requests_per_minute: 100000000 }
-cache: { enabled: ${cache} }
-queue: { concurrency: ${Math.max(64, CONCURRENCY * 2)} }
-`;
-}
+const configYaml = ({ dir, prefix, upstreamUrl, cache = false }) =>
+  benchConfig({ dir, prefix, redisUrl: REDIS_URL, key: KEY, upstreamUrl, cache, concurrency: Math.max(64, CONCURRENCY * 2) });
 
 async function runShape(shape, upstreamUrl, upstreamPid, stream) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sb-bench-'));
   const prefix = `sbbench-${randomUUID().slice(0, 8)}`;
   const configPath = path.join(dir, 'bench.yaml');
   writeFileSync(configPath, configYaml({ dir, prefix, upstreamUrl }));
-  const cli = path.join(root, 'apps/cli/dist/main.js');
   const env = { SWITCHBOARD_CONFIG: configPath, LOG_LEVEL: 'warn' };
   const children = [];
   let database = null;
   try {
     let gatewayUrl;
     if (shape === 'proxy') {
-      const p = await startProcess([path.join(root, 'scripts/bench/proxy.mjs')], { BENCH_UPSTREAM: upstreamUrl, BENCH_KEY: KEY }, (out) => out.match(/^(http:\/\/\S+)\/v1$/m)?.[1]);
+      const p = await start([path.join(root, 'scripts/bench/proxy.mjs')], { BENCH_UPSTREAM: upstreamUrl, BENCH_KEY: KEY }, (out) => out.match(/^(http:\/\/\S+)\/v1$/m)?.[1]);
       children.push(p.child);
       gatewayUrl = p.match;
     } else if (shape === 'all-in-one') {
-      const p = await startProcess([cli, 'start'], env, (out) => (/^worker\s/m.test(out) ? out.match(/^gateway\s+(http:\/\/\S+)$/m)?.[1] : undefined));
+      const p = await start([cli, 'start'], env, (out) => (/^worker\s/m.test(out) ? out.match(/^gateway\s+(http:\/\/\S+)$/m)?.[1] : undefined));
       children.push(p.child);
       gatewayUrl = p.match;
     } else {
       database = await benchDatabase(PG_ADMIN_URL);
       env.DATABASE_URL = database.url;
-      const w = await startProcess([cli, 'start', 'worker'], env, (out) => out.match(/^worker\s+(http:\/\/\S+)$/m)?.[1]);
+      const w = await start([cli, 'start', 'worker'], env, (out) => out.match(/^worker\s+(http:\/\/\S+)$/m)?.[1]);
       children.push(w.child);
-      const g = await startProcess([cli, 'start', 'gateway'], env, (out) => out.match(/^gateway\s+(http:\/\/\S+)$/m)?.[1]);
+      const g = await start([cli, 'start', 'gateway'], env, (out) => out.match(/^gateway\s+(http:\/\/\S+)$/m)?.[1]);
       children.push(g.child);
       gatewayUrl = g.match;
     }
@@ -164,7 +137,7 @@ const CACHE_FIRST_DELTA_MS = Number(process.env.BENCH_CACHE_FIRST_DELTA_MS ?? 20
 const CACHE_REQUESTS = Number(process.env.BENCH_CACHE_REQUESTS ?? 300);
 
 async function runCacheHits(stream) {
-  const upstream = await startProcess(
+  const upstream = await start(
     [path.join(root, 'scripts/bench/upstream.mjs')],
     { BENCH_DELTAS: String(DELTAS), BENCH_FIRST_DELTA_MS: String(CACHE_FIRST_DELTA_MS) },
     (out) => out.match(/^(http:\/\/\S+)$/m)?.[1],
@@ -173,14 +146,13 @@ async function runCacheHits(stream) {
   const prefix = `sbbench-${randomUUID().slice(0, 8)}`;
   const configPath = path.join(dir, 'bench.yaml');
   writeFileSync(configPath, configYaml({ dir, prefix, upstreamUrl: upstream.match, cache: true }));
-  const cli = path.join(root, 'apps/cli/dist/main.js');
   const database = await benchDatabase(PG_ADMIN_URL);
   const env = { SWITCHBOARD_CONFIG: configPath, LOG_LEVEL: 'warn', DATABASE_URL: database.url };
   const children = [upstream.child];
   try {
-    const w = await startProcess([cli, 'start', 'worker'], env, (out) => out.match(/^worker\s+(http:\/\/\S+)$/m)?.[1]);
+    const w = await start([cli, 'start', 'worker'], env, (out) => out.match(/^worker\s+(http:\/\/\S+)$/m)?.[1]);
     children.push(w.child);
-    const g = await startProcess([cli, 'start', 'gateway'], env, (out) => out.match(/^gateway\s+(http:\/\/\S+)$/m)?.[1]);
+    const g = await start([cli, 'start', 'gateway'], env, (out) => out.match(/^gateway\s+(http:\/\/\S+)$/m)?.[1]);
     children.push(g.child);
     const viaSb = `${g.match}/v1`;
     // The first answer comes from the provider and is stored; every later one is a hit.
@@ -208,7 +180,7 @@ async function runCacheHits(stream) {
 }
 
 async function main() {
-  const upstream = await startProcess([path.join(root, 'scripts/bench/upstream.mjs')], { BENCH_DELTAS: String(DELTAS) }, (out) => out.match(/^(http:\/\/\S+)$/m)?.[1]);
+  const upstream = await start([path.join(root, 'scripts/bench/upstream.mjs')], { BENCH_DELTAS: String(DELTAS) }, (out) => out.match(/^(http:\/\/\S+)$/m)?.[1]);
   const stream = makeClient(Math.max(64, CONCURRENCY * 2));
   const results = {};
   try {

@@ -1,10 +1,60 @@
-// Helpers both benchmarks share: stopping child processes, removing a run's Redis keys, naming the machine.
-import { execFileSync } from 'node:child_process';
+// Helpers the benchmarks share: starting and stopping child processes, the gateway benches' config and database,
+// removing a run's Redis keys, percentiles, CPU per process, naming the machine.
+import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+/** The built CLI: `node <cli> start [app]` is what a user runs. */
+export const cli = path.join(root, 'apps/cli/dist/main.js');
+
+export const percentile = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+
+/**
+ * `node ...args` from the repository root. Resolves once `ready(output so far)` returns something (stdout and
+ * stderr both count), with the child, that match and the output; rejects if it exits first. `onLine(at, line)`
+ * sees every output line with the time (performance.now()) it arrived.
+ */
+export function startProcess(args, env, ready, onLine = () => {}) {
+  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const feed = (d) => {
+      const at = performance.now();
+      out += d;
+      for (const line of String(d).split('\n')) if (line) onLine(at, line);
+      const match = ready(out);
+      if (match) resolve({ child, match, output: () => out });
+    };
+    child.stdout.on('data', feed);
+    child.stderr.on('data', feed);
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}:\n${out}`)));
+  });
+}
+
+/**
+ * The config of the gateway benches: one fake upstream `up` serving `m` (a plain call the gateway runs itself),
+ * a rate limit that never bites, the cache off unless asked for.
+ */
+export function benchConfig({ dir, prefix, redisUrl, key, upstreamUrl, cache = false, concurrency = 64 }) {
+  return `server: { host: 127.0.0.1, gateway_port: 0, api_port: 0, worker_port: 0 }
+redis: { url: "${redisUrl}", prefix: ${prefix} }
+data_dir: ${dir}/data
+auth: { api_key: ${key} }
+log_level: warn
+providers:
+  - { name: up, type: openai-compatible, base_url: "${upstreamUrl}", models: [m] }
+auto_pick: { priority: [up] }
+rate_limit: { requests_per_minute: 100000000 }
+cache: { enabled: ${cache} }
+queue: { concurrency: ${concurrency} }
+`;
+}
 
 /** SIGTERM, then SIGKILL after 15 s; resolves when the process is gone. */
 export const stop = (child) =>

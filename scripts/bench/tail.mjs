@@ -11,41 +11,23 @@
 //   BENCH_SURVIVORS=file           V8's sampling heap profiler over the middle half of the requests, keeping only
 //                                  what no scavenge collected (what each young-generation GC had to copy),
 //                                  summarised by allocating function and written to `file`
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { makeClient } from './sse-client.mjs';
-import { benchDatabase, cpuSampler, dropPrefix, stop } from './support.mjs';
+import { benchConfig, benchDatabase, cli, cpuSampler, dropPrefix, percentile, startProcess, stop } from './support.mjs';
 
 const root = path.resolve(import.meta.dirname, '../..');
-const cli = path.join(root, 'apps/cli/dist/main.js');
 const SHAPE = process.env.BENCH_SHAPE ?? 'all-in-one';
 const N = Number(process.env.BENCH_SEQUENTIAL ?? 3000);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const KEY = 'sb-tail-key';
 const NODE_ARGS = ['--trace-gc', '--trace-gc-nvp', ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
 const SURVIVORS = process.env.BENCH_SURVIVORS;
 if (SURVIVORS) NODE_ARGS.push('--inspect=127.0.0.1:0');
-
-function start(args, env, ready, onLine = () => {}) {
-  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const feed = (d) => {
-      const at = performance.now();
-      out += d;
-      for (const line of String(d).split('\n')) if (line) onLine(at, line);
-      const m = ready(out);
-      if (m) resolve({ child, match: m, out: () => out });
-    };
-    child.stdout.on('data', feed);
-    child.stderr.on('data', feed);
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}:\n${out}`)));
-  });
-}
 
 /** A minimal DevTools protocol client for the platform's inspector. */
 async function inspector(url) {
@@ -79,24 +61,10 @@ function summariseProfile(profile) {
   return { total, top: [...bySite].sort((a, b) => b[1] - a[1]).slice(0, 15) };
 }
 
-const percentile = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
-
-const upstream = await start([path.join(root, 'scripts/bench/upstream.mjs')], { BENCH_DELTAS: '16' }, (out) => out.match(/^(http:\/\/\S+)$/m)?.[1]);
+const upstream = await startProcess([path.join(root, 'scripts/bench/upstream.mjs')], { BENCH_DELTAS: '16' }, (out) => out.match(/^(http:\/\/\S+)$/m)?.[1]);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sb-tail-'));
 const prefix = `sbtail-${randomUUID().slice(0, 8)}`;
-writeFileSync(
-  path.join(dir, 'tail.yaml'),
-  `server: { host: 127.0.0.1, gateway_port: 0, api_port: 0, worker_port: 0 }
-redis: { url: "${REDIS_URL}", prefix: ${prefix} }
-data_dir: ${dir}/data
-auth: { api_key: sb-tail-key }
-log_level: warn
-providers:
-  - { name: up, type: openai-compatible, base_url: "${upstream.match}", models: [m] }
-auto_pick: { priority: [up] }
-rate_limit: { requests_per_minute: 100000000 }
-`,
-);
+writeFileSync(path.join(dir, 'tail.yaml'), benchConfig({ dir, prefix, redisUrl: REDIS_URL, key: KEY, upstreamUrl: upstream.match }));
 const env = { SWITCHBOARD_CONFIG: path.join(dir, 'tail.yaml'), LOG_LEVEL: 'warn' };
 const children = [upstream.child];
 let database = null;
@@ -106,10 +74,10 @@ try {
   if (SHAPE === 'split') {
     database = await benchDatabase(PG_ADMIN_URL);
     env.DATABASE_URL = database.url;
-    worker = await start([cli, 'start', 'worker'], env, (out) => out.match(/^worker\s+(http:\/\/\S+)$/m)?.[1]);
+    worker = await startProcess([cli, 'start', 'worker'], env, (out) => out.match(/^worker\s+(http:\/\/\S+)$/m)?.[1]);
     children.push(worker.child);
   }
-  const platform = await start(
+  const platform = await startProcess(
     [...NODE_ARGS, cli, 'start', ...(SHAPE === 'split' ? ['gateway'] : [])],
     env,
     (out) => ((SHAPE === 'split' || /^worker\s/m.test(out)) && (!SURVIVORS || /ws:\/\//.test(out)) ? out.match(/^gateway\s+(http:\/\/\S+)$/m)?.[1] : undefined),
@@ -118,13 +86,13 @@ try {
     },
   );
   children.push(platform.child);
-  const session = SURVIVORS ? await inspector(platform.out().match(/ws:\/\/\S+/)[0]) : null;
+  const session = SURVIVORS ? await inspector(platform.output().match(/ws:\/\/\S+/)[0]) : null;
   const stream = makeClient();
   const direct = upstream.match;
   const viaSb = `${platform.match}/v1`;
   for (let i = 0; i < 300; i++) {
-    await stream(direct, 'sb-tail-key', 'm');
-    await stream(viaSb, 'sb-tail-key', 'up/m');
+    await stream(direct, KEY, 'm');
+    await stream(viaSb, KEY, 'up/m');
   }
   if (worker && process.env.BENCH_STOP_WORKER) await stop(worker.child);
   const d = [];
@@ -139,8 +107,8 @@ try {
       await session.send('HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: false });
     }
     if (session && i === Math.floor((3 * N) / 4)) profile = (await session.send('HeapProfiler.stopSampling')).profile;
-    d.push((await stream(direct, 'sb-tail-key', 'm')).ttft);
-    s.push((await stream(viaSb, 'sb-tail-key', 'up/m')).ttft);
+    d.push((await stream(direct, KEY, 'm')).ttft);
+    s.push((await stream(viaSb, KEY, 'up/m')).ttft);
   }
   const seconds = (performance.now() - t0) / 1000;
   const cpuPerRun = cpu.perRun(N);
