@@ -2,8 +2,9 @@
 // What the slowest sequential requests meet: `node scripts/bench/tail.mjs` after `npm run build`. It runs the bench's
 // sequential phase (a direct request, then the same one through Switchboard, BENCH_SEQUENTIAL times after 300
 // warm-ups) against one shape and prints TTFT p50/p99 of both paths, the CPU each process spent per request
-// pair (from /proc, Redis and PostgreSQL included), and what the platform's GC did meanwhile,
-// from its `--trace-gc --trace-gc-nvp` lines (every isolate: the main thread and, all-in-one, PGlite's thread).
+// pair (from /proc, Redis and PostgreSQL included), what the platform's GC did meanwhile, from its
+// `--trace-gc --trace-gc-nvp` lines (the main thread apart from the others: all-in-one, PGlite's thread), and how
+// many of the slowest 1% of requests through Switchboard a main-thread GC pause overlapped.
 //   BENCH_SHAPE=all-in-one|split   default all-in-one; split needs PostgreSQL (BENCH_PG_URL)
 //   BENCH_NODE_ARGS="..."          more Node flags for the platform (gateway, in split), e.g. --max-semi-space-size=8
 //   BENCH_STOP_WORKER=1            split: stop the worker before measuring (records then wait in Redis), to see
@@ -82,7 +83,8 @@ try {
     env,
     (out) => ((SHAPE === 'split' || /^worker\s/m.test(out)) && (!SURVIVORS || /ws:\/\//.test(out)) ? out.match(/^gateway\s+(http:\/\/\S+)$/m)?.[1] : undefined),
     (at, line) => {
-      if (/gc=s /.test(line)) gcLines.push({ at, pause: Number(line.match(/pause=([\d.]+)/)?.[1]), survived: Number(line.match(/new_space_survived=(\d+)/)?.[1]) });
+      const gc = line.match(/^\[\d+:(0x[0-9a-f]+)\].*?pause=([\d.]+).*? gc=(\w+) /);
+      if (gc) gcLines.push({ at, isolate: gc[1], pause: Number(gc[2]), kind: gc[3], survived: Number(line.match(/new_space_survived=(\d+)/)?.[1]) });
     },
   );
   children.push(platform.child);
@@ -97,6 +99,7 @@ try {
   if (worker && process.env.BENCH_STOP_WORKER) await stop(worker.child);
   const d = [];
   const s = [];
+  const sAt = [];
   let profile = null;
   const cpu = cpuSampler({ platform: [platform.child.pid], ...(worker && !process.env.BENCH_STOP_WORKER ? { worker: [worker.child.pid] } : {}) });
   cpu.start();
@@ -108,6 +111,7 @@ try {
     }
     if (session && i === Math.floor((3 * N) / 4)) profile = (await session.send('HeapProfiler.stopSampling')).profile;
     d.push((await stream(direct, KEY, 'm')).ttft);
+    sAt.push(performance.now());
     s.push((await stream(viaSb, KEY, 'up/m')).ttft);
   }
   const seconds = (performance.now() - t0) / 1000;
@@ -115,11 +119,23 @@ try {
   console.log(`${SHAPE}${process.env.BENCH_NODE_ARGS ? ` (${process.env.BENCH_NODE_ARGS})` : ''}${worker && process.env.BENCH_STOP_WORKER ? ' (worker stopped)' : ''}: ${N} sequential requests in ${seconds.toFixed(1)} s`);
   console.log(`  TTFT direct p50 ${percentile(d, 50).toFixed(2)} p99 ${percentile(d, 99).toFixed(2)} ms; through Switchboard p50 ${percentile(s, 50).toFixed(2)} p99 ${percentile(s, 99).toFixed(2)} ms; added p50 ${(percentile(s, 50) - percentile(d, 50)).toFixed(2)} p99 ${(percentile(s, 99) - percentile(d, 99)).toFixed(2)} ms`);
   console.log(`  CPU per request pair (ms): ${Object.entries(cpuPerRun).map(([k, v]) => `${k === 'platform' && SHAPE === 'split' ? 'gateway' : k} ${v.toFixed(3)}`).join(', ')}`);
+  // The main thread's isolate is the first to collect; all-in-one, PGlite's thread has an isolate of its own.
+  const mainIsolate = gcLines[0]?.isolate;
   const during = gcLines.filter((g) => g.at >= t0);
-  if (during.length) {
-    const pauses = during.map((g) => g.pause);
-    console.log(`  scavenges: ${during.length} (${(during.length / seconds).toFixed(1)}/s), pause p50 ${percentile(pauses, 50)} max ${Math.max(...pauses)} ms, ${pauses.reduce((a, b) => a + b, 0).toFixed(0)} ms in all; survived p50 ${(percentile(during.map((g) => g.survived), 50) / 1024).toFixed(0)} KB`);
+  for (const [name, gcs] of [['main thread', during.filter((g) => g.isolate === mainIsolate)], ['other threads', during.filter((g) => g.isolate !== mainIsolate)]]) {
+    const scavenges = gcs.filter((g) => g.kind === 's');
+    if (!gcs.length) continue;
+    const pauses = scavenges.map((g) => g.pause);
+    const others = gcs.filter((g) => g.kind !== 's');
+    console.log(`  ${name}: scavenges ${scavenges.length} (${(scavenges.length / seconds).toFixed(1)}/s), pause p50 ${percentile(pauses, 50) ?? '-'} max ${Math.max(0, ...pauses)} ms, ${pauses.reduce((a, b) => a + b, 0).toFixed(0)} ms in all, survived p50 ${((percentile(scavenges.map((g) => g.survived), 50) ?? 0) / 1024).toFixed(0)} KB; other GCs ${others.length}, ${others.reduce((a, g) => a + g.pause, 0).toFixed(0)} ms`);
   }
+  // Which requests a pause of the main thread overlapped: a GC's line arrives once it is over, so it ran in
+  // [arrival - pause - 1 ms, arrival] (the 1 ms for the pipe); a request ran in [start, start + TTFT].
+  const hitByGc = (i) => during.some((g) => g.isolate === mainIsolate && g.at - g.pause - 1 <= sAt[i] + s[i] && g.at >= sAt[i]);
+  const order = s.map((_, i) => i).sort((a, b) => s[b] - s[a]);
+  const slowest = order.slice(0, Math.max(1, Math.floor(N / 100)));
+  const share = (ids) => `${ids.filter(hitByGc).length}/${ids.length}`;
+  console.log(`  a main-thread GC overlapped: ${share(slowest)} of the slowest 1% through Switchboard (TTFT ≥ ${s[slowest.at(-1)].toFixed(2)} ms), ${share(order)} of all`);
   if (profile) {
     const { total, top } = summariseProfile(profile);
     const runs = Math.floor(N / 2);
