@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { parse as parseYaml } from 'yaml';
-import { dockerignore, execForm, parseDockerfile, runStage, type Stage } from './dockerfile-support.js';
+import { dockerignore, execForm, parseDockerfile, parseEnv, runStage, type Stage } from './dockerfile-support.js';
 import { repoRoot } from './platform-process.js';
 
 /**
@@ -28,7 +28,7 @@ const stage = (name: string): Stage => {
 const copies = (name: string, from?: string) =>
   stage(name).instructions.filter((i) => i.keyword === 'COPY' && i.from === from).flatMap((i) => i.sources ?? []);
 
-const rootPackage = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { workspaces: string[] };
+const rootPackage = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { workspaces: string[]; scripts: Record<string, string> };
 const workspaces = rootPackage.workspaces.flatMap((glob) => {
   const parent = glob.replace(/\/\*$/, '');
   return readdirSync(path.join(repoRoot, parent))
@@ -112,6 +112,14 @@ describe('docker/Dockerfile and .dockerignore (read)', () => {
     expect(stage('app-deps').instructions.map((i) => i.args)).toEqual(['rm -rf node_modules/node-llama-cpp node_modules/@node-llama-cpp']);
     // The last stage is what a plain `docker build` makes: the full image, which runs every role.
     expect(stages.at(-1)?.name).toBe('worker');
+  });
+
+  it('runs the full image\'s all-in-one `start` with the Node flags `npm start` uses (the bench measures those)', () => {
+    const flags = /\bnode((?: --\S+)*) apps\/cli\/dist\/main\.js start$/.exec(rootPackage.scripts['start'] ?? '')?.[1]?.trim();
+    expect(flags).toBe('--v8-pool-size=1');
+    const env = Object.assign({}, ...stage('worker').instructions.filter((i) => i.keyword === 'ENV').map((i) => parseEnv(i.args))) as Record<string, string>;
+    expect(env['NODE_OPTIONS']).toBe(flags);
+    expect(execForm(stage('worker'), stages, 'CMD')).toEqual(['start']);
   });
 });
 

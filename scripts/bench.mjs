@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { makeClient } from './bench/sse-client.mjs';
-import { benchConfig, benchDatabase, cli, cpuSampler, dropPrefix, machine, percentile, startProcess, stop } from './bench/support.mjs';
+import { benchConfig, benchDatabase, cli, cpuSampler, dropPrefix, machine, percentile, startNodeArgs, startProcess, stop } from './bench/support.mjs';
 import { runLocalBench } from './bench-local.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -29,7 +29,7 @@ const SHAPES = (process.env.BENCH_SHAPES ?? 'all-in-one,split,proxy,cache').spli
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 /** startProcess, with BENCH_NODE_ARGS for Switchboard's own processes. */
-const start = (args, env, ready) => startProcess(args[0] === cli ? [...NODE_ARGS, ...args] : args, env, ready);
+const start = (args, env, ready) => startProcess(args.includes(cli) ? [...NODE_ARGS, ...args] : args, env, ready);
 
 async function throughput(stream, url, model) {
   let done = 0;
@@ -90,7 +90,7 @@ async function runShape(shape, upstreamUrl, upstreamPid, stream) {
       children.push(p.child);
       gatewayUrl = p.match;
     } else if (shape === 'all-in-one') {
-      const p = await start([cli, 'start'], env, (out) => (/^worker\s/m.test(out) ? out.match(/^gateway\s+(http:\/\/\S+)$/m)?.[1] : undefined));
+      const p = await start([...startNodeArgs, cli, 'start'], env, (out) => (/^worker\s/m.test(out) ? out.match(/^gateway\s+(http:\/\/\S+)$/m)?.[1] : undefined));
       children.push(p.child);
       gatewayUrl = p.match;
     } else {

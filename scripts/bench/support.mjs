@@ -13,6 +13,15 @@ const root = path.resolve(import.meta.dirname, '../..');
 /** The built CLI: `node <cli> start [app]` is what a user runs. */
 export const cli = path.join(root, 'apps/cli/dist/main.js');
 
+/**
+ * The Node flags `npm start` runs the platform with (package.json's start script; the full image sets the same
+ * in NODE_OPTIONS), so the all-in-one shape measures what users run.
+ */
+export const startNodeArgs = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'))
+  .scripts.start.match(/\bnode((?: --\S+)*) apps\/cli\/dist\/main\.js start$/)[1]
+  .split(' ')
+  .filter(Boolean);
+
 export const percentile = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
 /**

@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { makeClient } from './sse-client.mjs';
-import { benchConfig, benchDatabase, cli, cpuSampler, dropPrefix, percentile, startProcess, stop } from './support.mjs';
+import { benchConfig, benchDatabase, cli, cpuSampler, dropPrefix, percentile, startNodeArgs, startProcess, stop } from './support.mjs';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const SHAPE = process.env.BENCH_SHAPE ?? 'all-in-one';
@@ -79,7 +79,7 @@ try {
     children.push(worker.child);
   }
   const platform = await startProcess(
-    [...NODE_ARGS, cli, 'start', ...(SHAPE === 'split' ? ['gateway'] : [])],
+    [...NODE_ARGS, ...(SHAPE === 'split' ? [cli, 'start', 'gateway'] : [...startNodeArgs, cli, 'start'])],
     env,
     (out) => ((SHAPE === 'split' || /^worker\s/m.test(out)) && (!SURVIVORS || /ws:\/\//.test(out)) ? out.match(/^gateway\s+(http:\/\/\S+)$/m)?.[1] : undefined),
     (at, line) => {
