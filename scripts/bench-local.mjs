@@ -19,7 +19,7 @@ import { getLlama, LlamaChat, resolveChatWrapper } from 'node-llama-cpp';
 import { llamaCppProviderSchema } from '@switchboard/contracts';
 import { createLlamaCppProvider, modelFilesOnDisk, readModelManifest } from '@switchboard/providers';
 import { writeTestModel } from '@switchboard/testing';
-import { dropPrefix, machine, stop } from './bench/support.mjs';
+import { cli, dropPrefix, machine, startNodeArgs, stop } from './bench/support.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 const TOKENS = Number(process.env.BENCH_LOCAL_TOKENS ?? 256);
@@ -216,7 +216,7 @@ rate_limit: { requests_per_minute: 100000000 }
 
 /** `switchboard start` (all-in-one, embedded PGlite) from the build, as `npm start` runs it; resolves with the gateway URL. */
 function startPlatform(configPath) {
-  const child = spawn(process.execPath, [path.join(root, 'apps/cli/dist/main.js'), 'start'], {
+  const child = spawn(process.execPath, [...startNodeArgs, cli, 'start'], {
     cwd: root,
     env: { ...process.env, SWITCHBOARD_CONFIG: configPath, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
