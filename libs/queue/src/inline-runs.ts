@@ -1,6 +1,7 @@
 import type { ChatRunJob } from '@switchboard/contracts';
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from './keys.js';
+import { defineRedisCommand } from './redis.js';
 
 /**
  * The durable side of the runs a gateway runs itself (config `server.inline_runs`): a plain call to a remote
@@ -52,10 +53,8 @@ export class InlineRunLedger {
   ) {
     // Scripts rather than MULTI: one command each, so on an auto-pipelined connection many runs' opens and
     // closes share a socket write (a MULTI is a pipeline of its own, and socket writes are the gateway's main cost).
-    if (typeof (redis as unknown as Record<string, unknown>).sbInlineOpen !== 'function') {
-      redis.defineCommand('sbInlineOpen', { numberOfKeys: 2, lua: OPEN_SCRIPT });
-      redis.defineCommand('sbInlineClose', { numberOfKeys: 3, lua: CLOSE_SCRIPT });
-    }
+    defineRedisCommand(redis, 'sbInlineOpen', { numberOfKeys: 2, lua: OPEN_SCRIPT });
+    defineRedisCommand(redis, 'sbInlineClose', { numberOfKeys: 3, lua: CLOSE_SCRIPT });
   }
 
   /** Stores the job and takes its lease. */

@@ -24,6 +24,25 @@ export class RedisUnavailableError extends Error {
 }
 
 /**
+ * Defines a Lua command on a connection, once (a no-op when the connection has it already).
+ *
+ * ioredis (6.x) copies a connection's commands into an auto-pipeline when it creates one, so a pipeline still
+ * waiting for its tick lacks a command defined meanwhile: calling the command then is lost, and when the
+ * pipeline runs, its reply handler throws outside any promise and the process dies (`results[i] is not
+ * iterable`; it took down a freshly started worker under load, e2e/worker-faults). So the waiting pipelines
+ * get the command too, as their constructor would have given it.
+ */
+export function defineRedisCommand(redis: Redis, name: string, definition: { numberOfKeys?: number; lua: string }): void {
+  const own = redis as unknown as Record<string, unknown> & { _autoPipelines?: Map<string, Record<string, unknown>> };
+  if (typeof own[name] === 'function') return;
+  redis.defineCommand(name, definition);
+  for (const pipeline of own._autoPipelines?.values() ?? []) {
+    pipeline[name] = own[name];
+    pipeline[`${name}Buffer`] = own[`${name}Buffer`];
+  }
+}
+
+/**
  * One ioredis connection. `maxRetriesPerRequest: null` is what BullMQ needs for blocking commands; commands
  * issued while Redis is away fail fast instead of queueing forever (`enableOfflineQueue` off after the first
  * connect), so callers can answer 503 within a second.

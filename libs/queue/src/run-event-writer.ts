@@ -1,6 +1,7 @@
 import { type RunEvent, terminalEventTypes } from '@switchboard/contracts';
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from './keys.js';
+import { defineRedisCommand } from './redis.js';
 
 /**
  * Appends events to a run's stream and publishes them to live subscribers in one atomic script.
@@ -37,7 +38,7 @@ declare module 'ioredis' {
 }
 
 export function defineRunEventCommands(redis: Redis): void {
-  if (typeof (redis as unknown as Record<string, unknown>).sbAppendRunEvents !== 'function') redis.defineCommand('sbAppendRunEvents', { numberOfKeys: 1, lua: APPEND_SCRIPT });
+  defineRedisCommand(redis, 'sbAppendRunEvents', { numberOfKeys: 1, lua: APPEND_SCRIPT });
 }
 
 export class RunFencedError extends Error {

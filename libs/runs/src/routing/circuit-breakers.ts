@@ -1,5 +1,5 @@
 import type { CircuitBreakerConfig, SwitchboardConfig } from '@switchboard/contracts';
-import type { Redis, RedisKeys } from '@switchboard/queue';
+import { defineRedisCommand, type Redis, type RedisKeys } from '@switchboard/queue';
 import type { Logger } from 'pino';
 
 export type CircuitState = 'closed' | 'open' | 'half-open';
@@ -77,10 +77,8 @@ export class CircuitBreakers {
       this.settings.set(p.name, { ...config.circuit_breaker, ...own });
     }
     this.redis = redis as BreakerRedis;
-    if (!this.redis.sbCircuitFailure) {
-      redis.defineCommand('sbCircuitFailure', { numberOfKeys: 5, lua: FAILURE });
-      redis.defineCommand('sbCircuitSuccess', { numberOfKeys: 5, lua: SUCCESS });
-    }
+    defineRedisCommand(redis, 'sbCircuitFailure', { numberOfKeys: 5, lua: FAILURE });
+    defineRedisCommand(redis, 'sbCircuitSuccess', { numberOfKeys: 5, lua: SUCCESS });
   }
 
   /** Loads every provider's state and follows changes on `sub` (a connection in subscriber mode). */

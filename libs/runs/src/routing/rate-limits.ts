@@ -1,5 +1,5 @@
 import type { RateWindow } from '@switchboard/contracts';
-import type { Redis, RedisKeys } from '@switchboard/queue';
+import { defineRedisCommand, type Redis, type RedisKeys } from '@switchboard/queue';
 
 /**
  * Checks every window and, when all have room, counts one request in each: atomic, so two gateways never
@@ -78,7 +78,7 @@ export class RateLimits {
     private readonly keys: RedisKeys,
   ) {
     this.redis = redis as LimitRedis;
-    if (!this.redis.sbRateTake) redis.defineCommand('sbRateTake', { lua: TAKE });
+    defineRedisCommand(redis, 'sbRateTake', { lua: TAKE });
   }
 
   /** Takes one request from every request window, if all of them and every token window have room. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CacheConfig, ChatCompletionRequest, FinishReason, Usage } from '@switchboard/contracts';
-import type { Redis, RedisKeys } from '@switchboard/queue';
+import { defineRedisCommand, type Redis, type RedisKeys } from '@switchboard/queue';
 
 /** A cached answer: what the client gets again, and who first answered it. */
 export interface CachedAnswer {
@@ -46,7 +46,7 @@ export class ResponseCache {
     private readonly keys: RedisKeys,
   ) {
     this.redis = redis as CacheRedis;
-    if (!this.redis.sbCacheStore) redis.defineCommand('sbCacheStore', { numberOfKeys: 2, lua: STORE });
+    defineRedisCommand(redis, 'sbCacheStore', { numberOfKeys: 2, lua: STORE });
   }
 
   get enabled(): boolean {
