@@ -167,7 +167,7 @@ function buildStage(stages: Stage[], name: string, options: StageRunOptions, don
 }
 
 /** The ENV a stage ends with, its parents' included (empty for a stage on an image). */
-function stageEnv(stages: Stage[], name: string): Record<string, string> {
+export function stageEnv(stages: Stage[], name: string): Record<string, string> {
   const stage = stages.find((s) => s.name === name);
   if (!stage) return {};
   const env = stageEnv(stages, stage.base);
