@@ -53,14 +53,19 @@ function run(overrides: Partial<InsertRow<Run>> = {}): InsertRow<Run> {
 const columns = messageTable.columns.map((c) => c.name);
 
 describe('buildInserts', () => {
-  it('writes one multi-row INSERT with numbered placeholders and double-quoted names on PostgreSQL', () => {
+  it('sends the rows as one JSON parameter on PostgreSQL, under a statement that is the same for every batch', () => {
     const [statement, ...rest] = buildInserts('postgresql', messageTable, [message(0), message(1)]);
     expect(rest).toEqual([]);
     const names = columns.map((c) => `"${c}"`).join(', ');
-    const first = columns.map((_, i) => `$${i + 1}`).join(', ');
-    const second = columns.map((_, i) => `$${i + 1 + columns.length}`).join(', ');
-    expect(statement!.sql).toBe(`INSERT INTO "Message" (${names}) VALUES (${first}), (${second})`);
-    expect(statement!.params).toEqual(['m0', 'c1', 'user', 'content 0', null, null, null, null, null, at, 'm1', 'c1', 'user', 'content 1', null, null, null, null, null, at]);
+    expect(statement!.sql).toBe(
+      `INSERT INTO "Message" (${names}) SELECT r."id", r."conversationId", r."role", r."content", r."toolCalls"::jsonb, r."toolCallId", r."runId", ` +
+        `r."promptTokens", r."completionTokens", r."createdAt" FROM json_to_recordset($1::json) AS r("id" text, "conversationId" text, "role" text, ` +
+        `"content" text, "toolCalls" text, "toolCallId" text, "runId" text, "promptTokens" int4, "completionTokens" int4, "createdAt" timestamp(3))`,
+    );
+    const row = (i: number) => ({ id: `m${i}`, conversationId: 'c1', role: 'user', content: `content ${i}`, toolCalls: null, toolCallId: null, runId: null, promptTokens: null, completionTokens: null, createdAt: at.toISOString() });
+    expect(statement!.params).toHaveLength(1);
+    expect(JSON.parse(statement!.params[0] as string)).toEqual([row(0), row(1)]);
+    expect(buildInserts('postgresql', messageTable, [message(2)])[0]!.sql).toBe(statement!.sql);
   });
 
   it('uses ? placeholders and backquoted names on MySQL', () => {
@@ -75,15 +80,19 @@ describe('buildInserts', () => {
     expect(buildInserts('postgresql', messageTable, [])).toEqual([]);
   });
 
-  it('splits rows over statements that stay under the parameter limit, numbering each from $1, in row order', () => {
+  it('splits rows over MySQL statements that stay under the parameter limit, in row order', () => {
     const rows = Array.from({ length: 7 }, (_, i) => message(i));
-    const statements = buildInserts('postgresql', messageTable, rows, { params: 3 * columns.length + 1, bytes: 1e9 });
+    const statements = buildInserts('mysql', messageTable, rows, { params: 3 * columns.length + 1, bytes: 1e9 });
     expect(statements.map((s) => s.params.length / columns.length)).toEqual([3, 3, 1]);
-    for (const s of statements) {
-      expect(s.sql).toContain('VALUES ($1, ');
-      expect(s.sql).not.toContain(`$${s.params.length + 1}`);
-    }
     expect(statements.flatMap((s) => s.params.filter((p, i) => i % columns.length === 0))).toEqual(rows.map((r) => r.id));
+  });
+
+  it('splits PostgreSQL statements on bytes only, in row order', () => {
+    const rows = Array.from({ length: 7 }, (_, i) => message(i, { content: 'x'.repeat(1_000) }));
+    expect(buildInserts('postgresql', messageTable, rows, { params: 1, bytes: 1e9 })).toHaveLength(1);
+    const statements = buildInserts('postgresql', messageTable, rows, { params: 1e6, bytes: 8_000 });
+    const ids = statements.map((s) => (JSON.parse(s.params[0] as string) as { id: string }[]).map((r) => r.id));
+    expect(ids).toEqual([['m0', 'm1'], ['m2', 'm3'], ['m4', 'm5'], ['m6']]);
   });
 
   it('keeps the default chunk under a quarter of the 65,535 parameters both protocols allow', () => {
@@ -110,9 +119,15 @@ describe('buildInserts', () => {
 
   it('encodes values as Prisma stores them: JSON as text, decimals as text, dates and booleans as they are', () => {
     const toolCalls = [{ id: 'call_1', type: 'function', function: { name: 'calc', arguments: '{"x":1}' } }];
-    const [m] = buildInserts('postgresql', messageTable, [message(0, { toolCalls, promptTokens: 3 })]);
+    const [m] = buildInserts('mysql', messageTable, [message(0, { toolCalls, promptTokens: 3 })]);
     expect(m!.params[columns.indexOf('toolCalls')]).toBe(JSON.stringify(toolCalls));
     expect(m!.params[columns.indexOf('promptTokens')]).toBe(3);
+    // On PostgreSQL the same values as JSON: dates as ISO strings, a JSON column's value as its text.
+    const [pg] = JSON.parse(buildInserts('postgresql', messageTable, [message(0, { toolCalls, promptTokens: 3, content: 'a \udc00 b' })])[0]!.params[0] as string) as Record<string, unknown>[];
+    expect(pg).toMatchObject({ toolCalls: JSON.stringify(toolCalls), promptTokens: 3, createdAt: at.toISOString(), content: 'a \ufffd b' });
+    const pgRun = (overrides: Partial<InsertRow<Run>>) => (JSON.parse(buildInserts('postgresql', runTable, [run(overrides)])[0]!.params[0] as string) as Record<string, unknown>[])[0]!;
+    expect(pgRun({ output: JsonNull })).toMatchObject({ output: 'null', cost: '0.0001230000000000000', finishedAt: null });
+    expect(pgRun({})).toMatchObject({ output: null });
 
     const runColumns = runTable.columns.map((c) => c.name);
     const param = (overrides: Partial<InsertRow<Run>>, column: string) => buildInserts('mysql', runTable, [run(overrides)])[0]!.params[runColumns.indexOf(column)];
@@ -142,7 +157,7 @@ describe('buildInserts', () => {
       cached: true,
       createdAt: at,
     };
-    expect(buildInserts('postgresql', providerCallTable, [call])[0]!.params[callColumns.indexOf('cached')]).toBe(true);
+    expect(buildInserts('mysql', providerCallTable, [call])[0]!.params[callColumns.indexOf('cached')]).toBe(true);
   });
 
   it('refuses values their column cannot hold before anything is sent', () => {

@@ -3,20 +3,27 @@ import { Buffer } from 'node:buffer';
 import { InvalidDataError } from '../errors.js';
 import type { PrismaTx } from '../prisma-client.js';
 import { asModelQueryError } from './prisma-errors.js';
-import type { Column, Table } from './table-columns.js';
+import type { Column, ColumnKind, Table } from './table-columns.js';
 
 /**
- * Multi-row INSERTs for the tables recordRuns fills in bulk, sent through `$executeRawUnsafe` inside the
- * caller's Prisma transaction. Prisma's createMany costs 0.2-0.35 ms of client CPU per row (its query
- * compiler), which on embedded PGlite also blocks the event loop of the whole process; a hand-written statement
- * costs a few microseconds per row. Values travel as bound parameters, encoded as Prisma's own writes store them,
- * and a failure carries the code and model a createMany failure would have (see asModelQueryError).
+ * Bulk INSERTs for the tables recordRuns fills, sent through `$executeRawUnsafe` inside the caller's Prisma
+ * transaction. Prisma's createMany costs 0.2-0.35 ms of client CPU per row (its query compiler), which on
+ * embedded PGlite also blocks the event loop of the whole process; a hand-written statement costs a few
+ * microseconds per row. Values are encoded as Prisma's own writes store them, and a failure carries the code and
+ * model a createMany failure would have (see asModelQueryError).
+ *
+ * - **PostgreSQL and PGlite:** the rows travel as ONE parameter, a JSON array that `json_to_recordset` turns
+ *   back into typed rows. The statement's text is the same for every batch, and the database parses one
+ *   parameter instead of a VALUES list of ~20 per row: a run's record costs about a quarter less CPU on
+ *   PGlite than with VALUES, and on PostgreSQL a third less in the client and a quarter less in the server
+ *   (scripts/bench/record-runs.mjs; docs/BENCHMARKS.md has the figures).
+ * - **MySQL and MariaDB:** one multi-row `INSERT ... VALUES (?, ...), (...)` with bound parameters.
  */
 
-/** Placeholders and identifier quoting: `$1` and "double quotes" on PostgreSQL and PGlite, `?` and `backticks` on MySQL. */
+/** The statement form (see above) and identifier quoting: "double quotes" on PostgreSQL and PGlite, `backticks` on MySQL. */
 export type SqlDialect = 'postgresql' | 'mysql';
 
-/** Parameters per statement. Both protocols stop at 65,535; well below keeps the statements cheap to parse. */
+/** Parameters per MySQL statement. Both protocols stop at 65,535; well below keeps the statements cheap to parse. */
 export const MAX_PARAMS_PER_STATEMENT = 10_000;
 
 /**
@@ -51,9 +58,75 @@ export function buildInserts<Model>(
   rows: readonly InsertRow<Model>[],
   limits: { params: number; bytes: number } = { params: MAX_PARAMS_PER_STATEMENT, bytes: MAX_BYTES_PER_STATEMENT },
 ): Statement[] {
+  return dialect === 'postgresql' ? recordsetInserts(table, rows, limits.bytes) : valuesInserts(table, rows, limits);
+}
+
+/** The type each kind of column is read as from the JSON; JSON columns as their text, cast to jsonb. */
+const RECORDSET_TYPES: Record<ColumnKind, string> = {
+  text: 'text',
+  int: 'int4',
+  bigint: 'int8',
+  decimal: 'numeric',
+  boolean: 'bool',
+  datetime: 'timestamp(3)',
+  json: 'text',
+};
+
+/**
+ * `INSERT INTO "T" (...) SELECT ... FROM json_to_recordset($1::json) AS r(...)` with the rows as one JSON array
+ * of objects. Each value is what `encode` gives, as JSON can carry it: a date as its ISO string (read as a
+ * timestamp without time zone, the UTC time Prisma stores), a bigint or decimal as a string the column's type
+ * reads exactly, a JSON column's value as its text (so JsonNull stays the JSON `null` and DbNull SQL NULL).
+ */
+function recordsetInserts<Model>(table: Table<Model>, rows: readonly InsertRow<Model>[], maxBytes: number): Statement[] {
+  const { columns } = table;
+  const names = columns.map((c) => quote('postgresql', c.name));
+  const read = columns.map((c, i) => (c.kind === 'json' ? `r.${names[i]}::jsonb` : `r.${names[i]}`));
+  const declared = columns.map((c, i) => `${names[i]} ${RECORDSET_TYPES[c.kind]}`);
+  const sql = `INSERT INTO ${quote('postgresql', table.model)} (${names.join(', ')}) SELECT ${read.join(', ')} FROM json_to_recordset($1::json) AS r(${declared.join(', ')})`;
+  const statements: Statement[] = [];
+  let objects: string[] = [];
+  let bytes = 0;
+  const flush = () => {
+    if (objects.length === 0) return;
+    statements.push({ sql, params: [`[${objects.join(',')}]`] });
+    objects = [];
+    bytes = 0;
+  };
+  for (const row of rows) {
+    const object: Record<string, unknown> = {};
+    for (const column of columns) object[column.name] = asJson(encode(table.model, column, (row as Record<string, unknown>)[column.name]));
+    const json = JSON.stringify(object);
+    const size = estimatedBytes(json);
+    if (objects.length > 0 && bytes + size > maxBytes) flush();
+    objects.push(json);
+    bytes += size;
+  }
+  flush();
+  return statements;
+}
+
+/**
+ * An encoded value as JSON carries it. A string is made well-formed first: JSON.stringify would escape a lone
+ * surrogate (`\ud800`), which PostgreSQL's JSON parser refuses, failing the whole batch; as a bound parameter
+ * the driver's UTF-8 encoding turned it into U+FFFD, and so does this.
+ */
+function asJson(value: unknown): unknown {
+  if (typeof value === 'string') return (value as WellFormable).toWellFormed();
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'bigint') return String(value);
+  return value;
+}
+
+/** String.prototype.toWellFormed (Node 20+), which TypeScript's ES2023 library does not declare yet. */
+type WellFormable = string & { toWellFormed(): string };
+
+/** `INSERT ... VALUES (?, ...), (...)`, split by the parameter and byte limits. */
+function valuesInserts<Model>(table: Table<Model>, rows: readonly InsertRow<Model>[], limits: { params: number; bytes: number }): Statement[] {
   const { columns } = table;
   const maxRows = Math.max(1, Math.floor(limits.params / columns.length));
-  const head = `INSERT INTO ${quote(dialect, table.model)} (${columns.map((c) => quote(dialect, c.name)).join(', ')}) VALUES `;
+  const head = `INSERT INTO ${quote('mysql', table.model)} (${columns.map((c) => quote('mysql', c.name)).join(', ')}) VALUES `;
+  const tuple = `(${'?, '.repeat(columns.length - 1)}?)`;
   const statements: Statement[] = [];
   let params: unknown[] = [];
   let tuples: string[] = [];
@@ -69,7 +142,7 @@ export function buildInserts<Model>(
     const values = columns.map((column) => encode(table.model, column, (row as Record<string, unknown>)[column.name]));
     const size = values.reduce<number>((sum, value) => sum + estimatedBytes(value), 0);
     if (tuples.length >= maxRows || (tuples.length > 0 && bytes + size > limits.bytes)) flush();
-    tuples.push(tuple(dialect, params.length, values.length));
+    tuples.push(tuple);
     params.push(...values);
     bytes += size;
   }
@@ -79,14 +152,6 @@ export function buildInserts<Model>(
 
 export function quote(dialect: SqlDialect, name: string): string {
   return dialect === 'mysql' ? `\`${name.replaceAll('`', '``')}\`` : `"${name.replaceAll('"', '""')}"`;
-}
-
-/** `($5, $6, $7)` after 4 parameters on PostgreSQL, `(?, ?, ?)` on MySQL. */
-function tuple(dialect: SqlDialect, before: number, count: number): string {
-  if (dialect === 'mysql') return `(${'?, '.repeat(count - 1)}?)`;
-  let out = '(';
-  for (let i = 1; i <= count; i++) out += i === 1 ? `$${before + i}` : `, $${before + i}`;
-  return `${out})`;
 }
 
 /**

@@ -19,7 +19,7 @@ const MAX_ATTEMPTS = 4;
  * (conversations, runs, messages, provider calls, spend) or none of it is, and the caller can retry it.
  *
  * The number of statements does not grow with the batch: a round trip per statement is what a run cost when
- * written alone (~14 ms for ~7 statements), so rows go in with one multi-row INSERT per table (bulk-insert.ts;
+ * written alone (~14 ms for ~7 statements), so rows go in with one bulk INSERT per table (bulk-insert.ts;
  * more only past thousands of rows) and are looked up with `in`. What still grows: one increment per distinct
  * API key, and one update per run that already existed. Reads and updates stay on Prisma.
  *

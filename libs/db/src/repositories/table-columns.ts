@@ -2,7 +2,7 @@ import type { Decimal } from '@prisma/client/runtime/client';
 import type { Conversation, Message, Prisma, ProviderCall, Run } from '../generated/postgresql/client.js';
 
 /**
- * The column lists of the tables that recordRuns fills with hand-written multi-row INSERTs (Prisma's
+ * The column lists of the tables that recordRuns fills with hand-written bulk INSERTs (Prisma's
  * createMany spends ~0.3 ms of CPU per row in its query compiler). Each list is checked against the generated
  * client's model type when libs/db compiles: a field added to, removed from or retyped in prisma/schema.prisma
  * fails the build here until the list follows, so an INSERT never silently misses a column. table-columns.spec

@@ -14,7 +14,7 @@ import {
 } from '../../src/index.js';
 
 /**
- * recordRuns writes its rows with hand-written multi-row INSERTs while every other write goes through Prisma:
+ * recordRuns writes its rows with hand-written bulk INSERTs while every other write goes through Prisma:
  * these tests hold the two to the same stored values, column by column, and push batches past the limits of a
  * single statement (parameter count, and MySQL's max_allowed_packet of 16 MB on the MariaDB here).
  * Part of the repository conformance suite (it passes the open database in).
@@ -70,6 +70,8 @@ export function recordRunsStorageConformance(database: () => Database): void {
         { conversationId, role: 'user', content: text },
         { conversationId, role: 'assistant', content: '', toolCalls, runId, promptTokens: 12, completionTokens: 0 },
         { conversationId, role: 'tool', content: '4', toolCallId: 'call_1' },
+        // A lone surrogate (a client's JSON may carry `\ud800`): stored as U+FFFD, as a bound parameter's UTF-8 has it.
+        { conversationId, role: 'user', content: 'cut \ud83d pair' },
       ];
       const calls: NewProviderCall[] = [
         { runId, provider: 'local', model: 'qwen', latencyMs: 120, ttftMs: 15, promptTokens: 5, completionTokens: 6, outcome: 'ok', cached: true },
@@ -105,8 +107,12 @@ export function recordRunsStorageConformance(database: () => Database): void {
 
       const storedMessages = (await db.messages.list(conversationId, { limit: 10 })).items;
       const comparable = (m: MessageRow) => withoutIdentity(m, 'conversationId', 'runId');
-      expect(storedMessages.map(comparable)).toEqual(twinMessages.map(comparable));
-      expect(storedMessages.map((m) => m.runId)).toEqual([null, runId, null]);
+      // As read back: append returns the lone surrogate it was given, the database holds U+FFFD.
+      const storedTwinMessages = (await db.messages.list(twin.id, { limit: 10 })).items;
+      expect(storedTwinMessages.map((m) => m.id)).toEqual(twinMessages.map((m) => m.id));
+      expect(storedMessages.map(comparable)).toEqual(storedTwinMessages.map(comparable));
+      expect(storedMessages.map((m) => m.runId)).toEqual([null, runId, null, null]);
+      expect(storedMessages[3]!.content).toBe('cut \ufffd pair');
       expect(storedMessages[1]!.toolCalls).toEqual(toolCalls);
 
       const storedCalls = await db.providerCalls.listByRun(runId);
@@ -120,7 +126,8 @@ export function recordRunsStorageConformance(database: () => Database): void {
     it('writes a batch too large for one statement per table, every row in place and in order', async () => {
       const db = database();
       const conversationId = newId();
-      // 700 runs and 1,400 messages: 14,700 and 14,000 parameters, past one statement's share of either table.
+      // 700 runs and 1,400 messages: on MySQL 14,700 and 14,000 parameters, past one statement's share of either
+      // table; on PostgreSQL one JSON parameter per table.
       const records: CompletedRunRecord[] = Array.from({ length: 700 }, (_, i) => {
         const runId = newId();
         return {
