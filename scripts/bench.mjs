@@ -236,7 +236,8 @@ a Redis Stream and written to the database by a worker in batches. Shapes: *all-
 scale-out shape; *proxy* is, for reference, a stateless Node proxy (scripts/bench/proxy.mjs: no queue, no event
 log, no records) in front of the same upstream. Targets (Switchboard): added TTFT p50 ≤ 1.5 ms and p99 ≤ 5 ms,
 ≥ 1,300 streams/s at ${CONCURRENCY} concurrent. Runs on this shared VM vary by about ±20% from one to the next,
-so read one run's figures with that in mind.
+and the machine behind it from one day to the next by far more (the direct path's throughput column is the
+yardstick: 6,000 to 34,000 streams/s have been seen), so read one run's figures with that in mind.
 
 | shape | TTFT direct p50 / p99 (ms) | TTFT through Switchboard (or the proxy) p50 / p99 (ms) | added p50 | added p99 | direct streams/s | Switchboard (or proxy) streams/s | failed (direct / SB) |
 |---|---|---|---|---|---|---|---|
