@@ -28,6 +28,23 @@ export const COUNCIL_PIPELINE_YAML = `pipelines:
       - { name: judges, type: multi, models: [fake/judge-a, fake/judge-b, fake/judge-c], aggregate: { method: vote } }
       - { name: final, type: single, model: fake/m1, input_from: [draft, judges] }`;
 
+/**
+ * The whole config of the browser specs that chat with agents and run pipelines (web-chat, web-pipelines): the
+ * fake provider, the `patient` agent and the `council` pipeline, as startPlatformProcess's `configYaml`.
+ */
+export const agentsPlatformYaml =
+  (upstreamUrl: string, adminKey: string) =>
+  ({ dir, prefix }: { dir: string; prefix: string }): string => `
+server: { host: 127.0.0.1, gateway_port: 0, api_port: 0, worker_port: 0, heartbeat_ms: 500 }
+redis: { url: redis://127.0.0.1:6379, prefix: ${prefix} }
+data_dir: ${dir}/data
+auth: { admin_key: ${adminKey} }
+${fakeProviderYaml(upstreamUrl)}
+agents:
+${PATIENT_AGENT_YAML}
+${COUNCIL_PIPELINE_YAML}
+`;
+
 type Msg = { role: string; content: string | null };
 
 /** The judges vote yes, yes, no. */

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { createGate, type FakeReply, type FakeRequest, type FakeUpstream, type Gate, startFakeUpstream } from '@switchboard/testing';
 import { type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { apiCaller, COUNCIL_PIPELINE_YAML, fakeProviderYaml, judgeReply, loopReply, PATIENT_AGENT_YAML, pipelineStageReply } from './agent-fixtures.js';
+import { agentsPlatformYaml, apiCaller, judgeReply, loopReply, pipelineStageReply } from './agent-fixtures.js';
 import { waitUntil } from './fault-support.js';
 import { type PlatformProcess, startPlatformProcess } from './platform-process.js';
 import { keyedContext, launchChromium, screenshots, WAIT, tearDownBrowserSpec } from './web-support.js';
@@ -99,18 +99,7 @@ async function answerSettled(page: Page): Promise<void> {
 
 beforeAll(async () => {
   upstream = await startFakeUpstream({ reply: script, models: ['m1'] });
-  platform = await startPlatformProcess({
-    configYaml: ({ dir, prefix }) => `
-server: { host: 127.0.0.1, gateway_port: 0, api_port: 0, worker_port: 0, heartbeat_ms: 500 }
-redis: { url: redis://127.0.0.1:6379, prefix: ${prefix} }
-data_dir: ${dir}/data
-auth: { admin_key: ${ADMIN} }
-${fakeProviderYaml(upstream.url)}
-agents:
-${PATIENT_AGENT_YAML}
-${COUNCIL_PIPELINE_YAML}
-`,
-  });
+  platform = await startPlatformProcess({ configYaml: agentsPlatformYaml(upstream.url, ADMIN) });
   api = platform.urls.api!;
   userKey = (await adminJson<{ key: string }>('POST', '/api/keys', { name: 'web-e2e' })).key;
   browser = await launchChromium();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { type FakeReply, type FakeRequest, type FakeUpstream, startFakeUpstream } from '@switchboard/testing';
 import { type Browser } from 'playwright-core';
-import { COUNCIL_PIPELINE_YAML, fakeProviderYaml, judgeReply, PATIENT_AGENT_YAML } from './agent-fixtures.js';
+import { agentsPlatformYaml, judgeReply } from './agent-fixtures.js';
 import { type PlatformProcess, startPlatformProcess } from './platform-process.js';
 import { keyedContext, launchChromium, screenshots, WAIT, tearDownBrowserSpec } from './web-support.js';
 
@@ -39,18 +39,7 @@ const ask = [{ role: 'user', content: 'pipeline question' }];
 
 beforeAll(async () => {
   upstream = await startFakeUpstream({ reply: script, models: ['m1'] });
-  platform = await startPlatformProcess({
-    configYaml: ({ dir, prefix }) => `
-server: { host: 127.0.0.1, gateway_port: 0, api_port: 0, worker_port: 0, heartbeat_ms: 500 }
-redis: { url: redis://127.0.0.1:6379, prefix: ${prefix} }
-data_dir: ${dir}/data
-auth: { admin_key: ${ADMIN} }
-${fakeProviderYaml(upstream.url)}
-agents:
-${PATIENT_AGENT_YAML}
-${COUNCIL_PIPELINE_YAML}
-`,
-  });
+  platform = await startPlatformProcess({ configYaml: agentsPlatformYaml(upstream.url, ADMIN) });
   api = platform.urls.api!;
   gateway = platform.urls.gateway!;
   browser = await launchChromium();
