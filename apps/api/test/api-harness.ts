@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { type SwitchboardConfig, type SwitchboardConfigInput, switchboardConfigSchema } from '@switchboard/contracts';
 import { type Database, openDatabase } from '@switchboard/db';
+import { Redis } from 'ioredis';
 import { type Logger, pino } from 'pino';
 import { type RedisPinger, startApi } from '../src/index.js';
 
@@ -30,13 +32,33 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-/** A test config: loopback, a free port, silent logs; auth and agents as the test needs. */
+/**
+ * A test config: loopback, a free port, silent logs, a Redis prefix of its own (the API's queues write under it
+ * even when a test never sends a job, and the default `sb` is a running platform's); auth and agents as the test
+ * needs.
+ */
 export function testConfig(overrides: SwitchboardConfigInput = {}): SwitchboardConfig {
   return switchboardConfigSchema.parse({
     log_level: 'silent',
     ...overrides,
     server: { host: '127.0.0.1', api_port: 0, ...overrides.server },
+    redis: { prefix: `sbtest-api-${randomUUID().slice(0, 8)}`, ...overrides.redis },
   });
+}
+
+/** Deletes what the API left under a test prefix (never under a prefix a test did not make). */
+async function deleteTestKeys(config: SwitchboardConfig): Promise<void> {
+  if (!config.redis.prefix.startsWith('sbtest-')) return;
+  const redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    const keys = await redis.keys(`${config.redis.prefix}:*`);
+    if (keys.length) await redis.del(...keys);
+  } catch {
+    // No Redis (a test of the API without one): nothing was written.
+  } finally {
+    redis.disconnect();
+  }
 }
 
 export interface TestApiOptions {
@@ -76,6 +98,7 @@ export async function startTestApi(config: SwitchboardConfig, options: TestApiOp
     async close(): Promise<void> {
       await api.close();
       if (ownDb) await db.close();
+      await deleteTestKeys(config);
     },
   };
 }

@@ -10,8 +10,10 @@ import { RateLimits } from '../src/routing/rate-limits.js';
  */
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const connections: Redis[] = [];
+const prefixes = new Set<string>();
 
 async function gateway(prefix: string): Promise<RateLimits> {
+  prefixes.add(prefix);
   const c = createRedis(url, `limits-${connections.length}`);
   await connectRedis(c, url);
   connections.push(c);
@@ -19,6 +21,10 @@ async function gateway(prefix: string): Promise<RateLimits> {
 }
 
 afterAll(async () => {
+  for (const prefix of prefixes) {
+    const keys = await connections[0]!.keys(`${prefix}:*`);
+    if (keys.length) await connections[0]!.del(...keys);
+  }
   await Promise.all(connections.map((c) => c.quit()));
 });
 
@@ -89,6 +95,7 @@ describe('RateLimits', () => {
 
   it('forgets what Redis said once Redis fails, so the next request hears the failure', async () => {
     const prefix = `sbtest-${randomUUID().slice(0, 8)}`;
+    prefixes.add(prefix);
     const c = createRedis(url, 'limits-failing', { maxRetriesPerRequest: 0, enableOfflineQueue: false });
     await connectRedis(c, url);
     const a = new RateLimits(c, redisKeys(prefix));

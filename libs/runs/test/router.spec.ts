@@ -15,6 +15,8 @@ const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const logger = pino({ level: 'silent' });
 const connections: Redis[] = [];
 const routers: ModelRouter[] = [];
+/** Every test's Redis prefix, for the clean-up (circuit state such as `cb:<name>:tripped` has no expiry). */
+const prefixes = new Set<string>();
 let good: FakeUpstream;
 let bad: FakeUpstream;
 let stopped: FakeUpstream;
@@ -28,6 +30,7 @@ async function connection(name: string): Promise<Redis> {
 
 async function router(input: SwitchboardConfigInput, prefix: string, healthChecks = false, metrics?: Registry): Promise<ModelRouter> {
   const config = switchboardConfigSchema.parse(input);
+  prefixes.add(prefix);
   const r = new ModelRouter({
     config,
     registry: new ProviderRegistry(config, logger),
@@ -64,6 +67,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const r of routers) r.stop();
+  for (const prefix of prefixes) {
+    const keys = await connections[0]!.keys(`${prefix}:*`);
+    if (keys.length) await connections[0]!.del(...keys);
+  }
   for (const c of connections) c.disconnect();
   await Promise.all([good.close(), bad.close(), stopped.close().catch(() => undefined)]);
 });
