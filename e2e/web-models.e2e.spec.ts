@@ -208,4 +208,35 @@ describe('the Benchmarks page in Chromium', () => {
       await context.close();
     }
   });
+
+  it('lists benchmarks 20 at a time, older ones on request', async () => {
+    const started: BenchmarkDto[] = [];
+    for (let i = 0; i < 21; i++) started.push(await adminJson<BenchmarkDto>('POST', '/api/benchmarks', { models: ['remote/fake-model'], max_tokens: 2 }));
+    const ids = new Set(started.map((b) => b.id));
+    // Finished before the page opens, so its rows stay as they are while the test reads them.
+    const deadline = Date.now() + 60_000;
+    let total = 0;
+    for (;;) {
+      const { data } = await adminJson<{ data: BenchmarkDto[] }>('GET', '/api/benchmarks?limit=100');
+      total = data.length;
+      if (data.filter((b) => ids.has(b.id)).every((b) => b.status === 'succeeded' || b.status === 'failed')) break;
+      if (Date.now() > deadline) throw new Error('the 21 benchmarks did not finish within 60 s');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const { context, page } = await signedIn('/console/benchmarks');
+    try {
+      const runs = page.getByRole('table', { name: 'Benchmark runs' });
+      const oldest = runs.getByRole('row', { name: `Benchmark ${started[0]!.id}` });
+      await runs.getByRole('row', { name: `Benchmark ${started[20]!.id}` }).waitFor({ timeout: WAIT });
+      expect(await runs.locator('tbody tr').count()).toBe(20);
+      expect(await oldest.count()).toBe(0);
+      await page.getByRole('button', { name: 'More benchmarks' }).click({ timeout: WAIT });
+      await oldest.waitFor({ timeout: WAIT });
+      // Older benchmarks (the test before this one's) come with the second page too.
+      expect(await runs.locator('tbody tr').count()).toBe(Math.min(total, 40));
+      if (total <= 40) expect(await page.getByRole('button', { name: 'More benchmarks' }).count()).toBe(0);
+    } finally {
+      await context.close();
+    }
+  });
 });

@@ -204,9 +204,11 @@ export class ApiClient {
     return this.api('POST', `/api/models/${encodeURIComponent(name)}/select`);
   }
 
-  /** The latest benchmarks, newest first (one page: the console shows recent ones). */
-  async benchmarks(signal?: AbortSignal): Promise<BenchmarkDto[]> {
-    return (await this.api<PageResponse<BenchmarkDto>>('GET', '/api/benchmarks?limit=20', undefined, signal)).data;
+  /** Benchmarks, newest first, a page of 20 at a time. */
+  benchmarks(cursor: string | null, signal?: AbortSignal): Promise<PageResponse<BenchmarkDto>> {
+    const query = new URLSearchParams({ limit: '20' });
+    if (cursor) query.set('cursor', cursor);
+    return this.api('GET', `/api/benchmarks?${query.toString()}`, undefined, signal);
   }
 
   createBenchmark(body: { models: string[]; reference_model?: string; max_tokens?: number }): Promise<BenchmarkDto> {

@@ -14,7 +14,7 @@ import styles from './console.module.css';
 export default function BenchmarksPage() {
   const benchmarks = useBenchmarks();
   const [chosen, setChosen] = useState<string | null>(null);
-  const list = benchmarks.data ?? [];
+  const list = benchmarks.data?.pages.flatMap((p) => p.data) ?? [];
   // The one asked for, else the newest (a benchmark just started shows at once).
   const shown = list.find((b) => b.id === chosen) ?? list[0] ?? null;
 
@@ -50,6 +50,11 @@ export default function BenchmarksPage() {
             ))}
           </tbody>
         </table>
+      )}
+      {benchmarks.hasNextPage && (
+        <button type="button" onClick={() => void benchmarks.fetchNextPage()} disabled={benchmarks.isFetchingNextPage}>
+          More benchmarks
+        </button>
       )}
       {shown && <BenchmarkDetail benchmark={shown} />}
     </section>

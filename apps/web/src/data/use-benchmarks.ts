@@ -1,15 +1,21 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { useSession } from '../auth/session';
 
 const BENCHMARKS_KEY = ['benchmarks'] as const;
 
-/** Recent benchmarks with their results; read every 2 s while one is queued or running, so its status moves. */
+/**
+ * Benchmarks with their results, newest first, a page at a time; the pages shown are read again every 2 s
+ * while one of them is queued or running, so its status moves.
+ */
 export function useBenchmarks() {
   const { client } = useSession();
-  return useQuery({
+  return useInfiniteQuery({
     queryKey: BENCHMARKS_KEY,
-    queryFn: ({ signal }) => client.benchmarks(signal),
-    refetchInterval: (query) => (query.state.data?.some((b) => b.status === 'queued' || b.status === 'running') ? 2000 : 30_000),
+    queryFn: ({ pageParam, signal }) => client.benchmarks(pageParam, signal),
+    initialPageParam: null as string | null,
+    getNextPageParam: (page) => page.next_cursor,
+    refetchInterval: (query) =>
+      query.state.data?.pages.some((p) => p.data.some((b) => b.status === 'queued' || b.status === 'running')) ? 2000 : 30_000,
   });
 }
 
