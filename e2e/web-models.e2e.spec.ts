@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { BenchmarkDto, ModelCatalogueDto } from '@switchboard/contracts';
 import { type FakeLocalServer, type FakeModelHub, type FakeUpstream, startFakeModelHub, startFakeUpstream } from '@switchboard/testing';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -22,6 +22,8 @@ jest.setTimeout(120_000);
 
 const ADMIN = 'sb-e2e-web-models-admin';
 const SLOW_BYTES = 2 * 1024 * 1024;
+/** What the fake hub serves for every slow-* file. */
+const SLOW_FILE = randomBytes(SLOW_BYTES);
 
 let dir: string;
 let modelsDir: string;
@@ -47,7 +49,7 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'sb-web-models-e2e-'));
   modelsDir = path.join(dir, 'models');
   mkdirSync(modelsDir);
-  slowHub = await startFakeModelHub(randomBytes(SLOW_BYTES));
+  slowHub = await startFakeModelHub(SLOW_FILE);
   upstream = await startFakeUpstream({ models: ['fake-model'], reply: { type: 'completion', text: 'Paris' } });
   ({ dmr, ollama } = await startDiscoveredServers());
   writeManifest(modelsDir, [
@@ -123,7 +125,31 @@ describe('the Models page in Chromium', () => {
       await row.getByLabel('On disk slow-a').filter({ hasText: 'on disk (2.0 MB)' }).waitFor({ timeout: WAIT });
       expect(await row.innerText()).toContain('downloaded 2.0 MB');
       expect(statSync(path.join(modelsDir, 'slow-a.gguf')).size).toBe(SLOW_BYTES);
-      expect(await row.getByRole('button', { name: 'Download slow-a' }).count()).toBe(0);
+      expect(await row.getByRole('button', { name: 'Download slow-a', exact: true }).count()).toBe(0);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('downloads a model on disk again once confirmed, replacing a damaged file', async () => {
+    const file = path.join(modelsDir, 'slow-a.gguf');
+    writeFileSync(file, Buffer.alloc(SLOW_BYTES)); // damaged: the right size, the wrong bytes
+    const { context, page } = await signedIn('/console/models', 1250);
+    try {
+      const row = page.getByRole('row', { name: 'Model local/slow-a' });
+      const again = row.getByRole('button', { name: 'Download slow-a again' });
+      page.once('dialog', (d) => void d.dismiss());
+      await again.click({ timeout: WAIT });
+      // Declined: nothing was asked of the API, so the download column still shows the first download.
+      await page.waitForTimeout(500);
+      expect(await row.getByRole('progressbar').count()).toBe(0);
+      expect(readFileSync(file).equals(Buffer.alloc(SLOW_BYTES))).toBe(true);
+      page.once('dialog', (d) => void d.accept());
+      await again.click();
+      await row.getByRole('progressbar', { name: 'Download of slow-a' }).waitFor({ timeout: WAIT });
+      await again.waitFor({ timeout: WAIT }); // back once the download is over
+      expect(await row.innerText()).toContain('downloaded 2.0 MB');
+      expect(readFileSync(file).equals(SLOW_FILE)).toBe(true);
     } finally {
       await context.close();
     }

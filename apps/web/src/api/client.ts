@@ -190,9 +190,12 @@ export class ApiClient {
     return this.api('GET', `/api/models/${encodeURIComponent(name)}`, undefined, signal);
   }
 
-  /** Queues a worker download of a manifest model (202); its progress comes as model.download.* socket.io events. */
-  downloadModel(name: string): Promise<ModelDownloadDto> {
-    return this.api('POST', `/api/models/${encodeURIComponent(name)}/download`, {});
+  /**
+   * Queues a worker download of a manifest model (202); its progress comes as model.download.* socket.io events.
+   * `force` downloads a file that is already on disk again (it is replaced once the new copy verifies).
+   */
+  downloadModel(name: string, force = false): Promise<ModelDownloadDto> {
+    return this.api('POST', `/api/models/${encodeURIComponent(name)}/download`, force ? { force: true } : {});
   }
 
   cancelModelDownload(name: string): Promise<ModelDownloadDto> {

@@ -78,7 +78,21 @@ export default function ModelsPage() {
               <td>
                 <div className={styles.actions}>
                   {m.url !== null && !m.file?.present && !isActiveDownload(m.download) && (
-                    <button type="button" disabled={busy} onClick={() => download.mutate(m.name)}>Download {m.name}</button>
+                    <button type="button" disabled={busy} onClick={() => download.mutate({ name: m.name })}>Download {m.name}</button>
+                  )}
+                  {m.url !== null && m.file?.present && !isActiveDownload(m.download) && (
+                    <button
+                      type="button"
+                      disabled={busy}
+                      onClick={() => {
+                        // A damaged file is fixed this way; the one on disk stays in use until the new copy verifies.
+                        if (window.confirm(`Download ${m.name} again? The file on disk is replaced once the new copy is complete and verified.`)) {
+                          download.mutate({ name: m.name, force: true });
+                        }
+                      }}
+                    >
+                      Download {m.name} again
+                    </button>
                   )}
                   {isActiveDownload(m.download) && (
                     <button type="button" disabled={busy} onClick={() => cancel.mutate(m.name)}>Cancel {m.name}</button>
