@@ -25,6 +25,8 @@ let upstream: FakeUpstream;
 let home: string;
 let dir: string;
 const gates: Gate[] = [];
+/** The terminals spawnTty started: killed after the tests, should one be left waiting. */
+const ttys: ChildProcess[] = [];
 
 /** What the fake upstream answers, by the last user message: a short fixed reply, or one held mid-answer. */
 let heldGate: Gate = createGate();
@@ -80,6 +82,30 @@ async function detachedChat(): Promise<{ runId: string; shown: string; run: CliR
   return { runId, shown: run.stdout, run };
 }
 
+/**
+ * The CLI at a terminal: run under util-linux's `script`, which gives it a pseudo-terminal (stdin, stdout and
+ * stderr are one TTY), so readline is in raw mode and Ctrl-C and Ctrl-D arrive as the keys a person presses.
+ * `screen()` is what the terminal showed, escape sequences removed and line ends made `\n`.
+ */
+function spawnTty(
+  args: string[],
+  env: Record<string, string>,
+): { keys(text: string): void; screen(): string; shows(what: string, test: (screen: string) => boolean): Promise<void>; done: Promise<CliRun> } {
+  const command = [process.execPath, path.join(repoRoot, 'apps/cli/dist/main.js'), ...args].map((a) => `'${a}'`).join(' ');
+  const child = spawn('script', ['--quiet', '--flush', '--return', '--command', command, '/dev/null'], { cwd: repoRoot, env: { ...env, TERM: 'xterm' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let raw = '';
+  child.stdout!.on('data', (d: Buffer) => (raw += d.toString()));
+  const escapes = new RegExp(`${String.fromCharCode(27)}\\[[0-9;?]*[A-Za-z]`, 'g'); // readline's cursor moves
+  const screen = (): string => raw.replace(escapes, '').replace(/\r\n|\r/g, '\n');
+  const done = new Promise<CliRun>((resolve) => child.once('close', (code, signal) => resolve({ code, signal, stdout: screen(), stderr: '' })));
+  ttys.push(child);
+  // What a test waits for, with the screen in the failure when it never comes.
+  const shows = async (what: string, test: (screen: string) => boolean): Promise<void> => {
+    if (!(await waitUntil(() => test(screen()), 20000))) throw new Error(`the terminal never showed ${what}; it shows:\n${screen()}`);
+  };
+  return { keys: (text) => void child.stdin!.write(text), screen, shows, done };
+}
+
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'sb-cli-e2e-'));
   home = path.join(dir, 'home');
@@ -111,6 +137,7 @@ agents:
 }, 120000);
 
 afterAll(async () => {
+  for (const tty of ttys) if (tty.exitCode === null && tty.signalCode === null) tty.kill('SIGKILL');
   heldGate.open();
   for (const gate of gates) gate.open();
   await platform?.stop();
@@ -229,6 +256,51 @@ describe('chat', () => {
     ]);
   }, 60000);
 });
+
+describe('chat at a terminal', () => {
+  it('prompts, tells a model that is not there and asks again, and quits on Ctrl-D', async () => {
+    const chat = spawnTty(['chat', 'nowhere/m1'], cliEnv(ADMIN));
+    await chat.shows('the first prompt', (t) => t.includes('Ctrl-D quits') && t.endsWith('> '));
+    chat.keys('Hello\r');
+    // A script would get the error and exit 1; a person is told and prompted again.
+    await chat.shows('the error, then the prompt again', (t) => /> Hello\n+.*nowhere\/m1.*\n> $/.test(t));
+    chat.keys('\x04');
+    expect((await chat.done).code).toBe(0);
+  }, 60000);
+
+  it('quits on Ctrl-D pressed while an answer streams, once the answer is whole', async () => {
+    heldGate = createGate();
+    const chat = spawnTty(['chat', 'remote/fake-model'], cliEnv(ADMIN));
+    await chat.shows('the prompt', (t) => t.endsWith('> '));
+    chat.keys('hold on\r');
+    const held = words(FULL).slice(0, HELD_WORDS).join('');
+    await chat.shows('the held words', (t) => t.includes(held));
+    chat.keys('\x04');
+    heldGate.open();
+    const run = await chat.done;
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(FULL);
+    expect(run.stdout.trimEnd().endsWith('> ')).toBe(false);
+  }, 60000);
+
+  it('detaches on Ctrl-C mid-answer, naming the run to resume', async () => {
+    heldGate = createGate();
+    const chat = spawnTty(['chat', 'remote/fake-model'], cliEnv(ADMIN));
+    await chat.shows('the prompt', (t) => t.endsWith('> '));
+    chat.keys('hold on\r');
+    const held = words(FULL).slice(0, HELD_WORDS).join('');
+    await chat.shows('the held words', (t) => t.includes(held));
+    chat.keys('\x03');
+    const run = await chat.done;
+    expect(run.code).toBe(130);
+    const runId = /Resume with: switchboard runs tail (\S+)/.exec(run.stdout)?.[1];
+    expect(runId).toBeDefined();
+    heldGate.open();
+    const tail = await cli(['runs', 'tail', runId!]);
+    expect(held + tail.stdout.trimEnd()).toBe(FULL);
+  }, 60000);
+});
+
 
 describe('runs', () => {
   it('lists with --status and --limit, shows one, and cancels a running one', async () => {

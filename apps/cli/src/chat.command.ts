@@ -41,6 +41,10 @@ export async function chatCommand(ctx: PlatformCommandContext, model: string, op
   };
   rl.on('SIGINT', interrupt);
   process.on('SIGINT', interrupt);
+  // Ctrl-D (or Ctrl-C at the prompt) may come while an answer streams: the answer ends, then the chat does. A
+  // prompt after that would resume stdin and keep the process waiting on a closed interface.
+  let closed = false;
+  rl.once('close', () => (closed = true));
 
   const history: Turn[] = opts.system ? [{ role: 'system', content: opts.system }] : [];
   let conversationId: string | null = null;
@@ -79,7 +83,7 @@ export async function chatCommand(ctx: PlatformCommandContext, model: string, op
         process.stderr.write(`\n${error.message}\n`);
       }
     }
-    if (tty) rl.prompt();
+    if (tty && !closed) rl.prompt();
   }
   process.off('SIGINT', interrupt);
 }
