@@ -257,6 +257,17 @@ describe('chat', () => {
   }, 60000);
 });
 
+/** `chat` at a terminal with a held answer on screen: the words shown so far. */
+async function heldAtTerminal(): Promise<{ chat: ReturnType<typeof spawnTty>; held: string }> {
+  heldGate = createGate();
+  const chat = spawnTty(['chat', 'remote/fake-model'], cliEnv(ADMIN));
+  await chat.shows('the prompt', (t) => t.endsWith('> '));
+  chat.keys('hold on\r');
+  const held = words(FULL).slice(0, HELD_WORDS).join('');
+  await chat.shows('the held words', (t) => t.includes(held));
+  return { chat, held };
+}
+
 describe('chat at a terminal', () => {
   it('prompts, tells a model that is not there and asks again, and quits on Ctrl-D', async () => {
     const chat = spawnTty(['chat', 'nowhere/m1'], cliEnv(ADMIN));
@@ -269,12 +280,7 @@ describe('chat at a terminal', () => {
   }, 60000);
 
   it('quits on Ctrl-D pressed while an answer streams, once the answer is whole', async () => {
-    heldGate = createGate();
-    const chat = spawnTty(['chat', 'remote/fake-model'], cliEnv(ADMIN));
-    await chat.shows('the prompt', (t) => t.endsWith('> '));
-    chat.keys('hold on\r');
-    const held = words(FULL).slice(0, HELD_WORDS).join('');
-    await chat.shows('the held words', (t) => t.includes(held));
+    const { chat } = await heldAtTerminal();
     chat.keys('\x04');
     heldGate.open();
     const run = await chat.done;
@@ -284,12 +290,7 @@ describe('chat at a terminal', () => {
   }, 60000);
 
   it('detaches on Ctrl-C mid-answer, naming the run to resume', async () => {
-    heldGate = createGate();
-    const chat = spawnTty(['chat', 'remote/fake-model'], cliEnv(ADMIN));
-    await chat.shows('the prompt', (t) => t.endsWith('> '));
-    chat.keys('hold on\r');
-    const held = words(FULL).slice(0, HELD_WORDS).join('');
-    await chat.shows('the held words', (t) => t.includes(held));
+    const { chat, held } = await heldAtTerminal();
     chat.keys('\x03');
     const run = await chat.done;
     expect(run.code).toBe(130);
