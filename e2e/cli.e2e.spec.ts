@@ -277,6 +277,10 @@ describe('chat at a terminal', () => {
     await chat.shows('the error, then the prompt again', (t) => /> Hello\n+.*nowhere\/m1.*\n> $/.test(t));
     chat.keys('\x04');
     expect((await chat.done).code).toBe(0);
+    // The same lines piped in: the first error ends the chat with exit 1.
+    const piped = await cli(['chat', 'nowhere/m1'], cliEnv(ADMIN), 'Hello\nAgain\n');
+    expect(piped.code).toBe(1);
+    expect(piped.stderr).toContain('nowhere/m1');
   }, 60000);
 
   it('quits on Ctrl-D pressed while an answer streams, once the answer is whole', async () => {
@@ -286,7 +290,8 @@ describe('chat at a terminal', () => {
     const run = await chat.done;
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(FULL);
-    expect(run.stdout.trimEnd().endsWith('> ')).toBe(false);
+    // No prompt after the answer: the chat ended instead of asking again.
+    expect(run.stdout.endsWith('> ')).toBe(false);
   }, 60000);
 
   it('detaches on Ctrl-C mid-answer, naming the run to resume', async () => {

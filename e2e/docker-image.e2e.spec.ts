@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import { deleteKeysUnder } from '@switchboard/testing';
 import { parse as parseYaml } from 'yaml';
 import { dockerignore, execForm, parseDockerfile, runStage, type Stage, stageEnv } from './dockerfile-support.js';
 import { repoRoot } from './platform-process.js';
@@ -263,8 +264,7 @@ describe('the images, assembled from exactly the files the Dockerfile copies', (
     await Promise.all(running.map((r) => stop(r)));
     const redis = new Redis('redis://127.0.0.1:6379');
     try {
-      const keys = await redis.keys(`${prefix}:*`);
-      if (keys.length) await redis.del(...keys);
+      await deleteKeysUnder(redis, prefix);
     } finally {
       redis.disconnect();
     }

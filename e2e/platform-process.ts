@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import { deleteKeysUnder } from '@switchboard/testing';
 
 export const repoRoot = path.resolve(import.meta.dirname, '..');
 const cliMain = path.join(repoRoot, 'apps/cli/dist/main.js');
@@ -109,12 +110,7 @@ export async function cleanUp(p: PlatformProcess | undefined, redisUrl = 'redis:
   if (!p) return;
   const redis = new Redis(redisUrl);
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${p.prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
+    await deleteKeysUnder(redis, p.prefix);
   } finally {
     redis.disconnect();
     rmSync(p.dir, { recursive: true, force: true });

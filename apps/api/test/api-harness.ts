@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { type SwitchboardConfig, type SwitchboardConfigInput, switchboardConfigSchema } from '@switchboard/contracts';
 import { type Database, openDatabase } from '@switchboard/db';
+import { deleteKeysUnder } from '@switchboard/testing';
 import { Redis } from 'ioredis';
 import { type Logger, pino } from 'pino';
 import { type RedisPinger, startApi } from '../src/index.js';
@@ -52,8 +53,7 @@ async function deleteTestKeys(config: SwitchboardConfig): Promise<void> {
   const redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
     await redis.connect();
-    const keys = await redis.keys(`${config.redis.prefix}:*`);
-    if (keys.length) await redis.del(...keys);
+    await deleteKeysUnder(redis, config.redis.prefix);
   } catch {
     // No Redis (a test of the API without one): nothing was written.
   } finally {

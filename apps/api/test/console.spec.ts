@@ -10,6 +10,7 @@ import {
   type QueueOverviewDto,
 } from '@switchboard/contracts';
 import { createRedis, redisKeys } from '@switchboard/queue';
+import { deleteKeysUnder } from '@switchboard/testing';
 import { Queue } from 'bullmq';
 import { ADMIN_KEY, SHARED_KEY, startTestApi, testConfig, type TestApi } from './api-harness.js';
 
@@ -35,8 +36,7 @@ describe('api: console endpoints', () => {
     user = (await api.request<CreatedApiKeyDto>('POST', '/api/keys', { key: ADMIN_KEY, body: { name: 'console-user', rate_limit_per_minute: 30 } })).body;
   }, 120_000);
   afterAll(async () => {
-    const stale = await redis.keys(`${prefix}:*`);
-    if (stale.length) await redis.del(...stale);
+    await deleteKeysUnder(redis, prefix);
     redis.disconnect();
     await api?.close();
   });

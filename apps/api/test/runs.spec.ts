@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type ApiErrorBody, type ChatRunJob, type CreatedApiKeyDto, type RunDto, type RunEvent } from '@switchboard/contracts';
 import { createRedis, listenForCancels, redisKeys, RunEventHub, RunQueue } from '@switchboard/queue';
+import { deleteKeysUnder } from '@switchboard/testing';
 import { randomUUID } from 'node:crypto';
 import { ADMIN_KEY, SHARED_KEY, startTestApi, testConfig, type TestApi } from './api-harness.js';
 
@@ -30,8 +31,7 @@ describe('api: runs', () => {
   afterAll(async () => {
     await stopListening?.();
     await api?.close();
-    const leftovers = await redis.keys(`${prefix}:*`);
-    if (leftovers.length) await redis.del(...leftovers);
+    await deleteKeysUnder(redis, prefix);
     redis.disconnect();
     sub.disconnect();
   });

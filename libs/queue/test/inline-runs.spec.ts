@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ChatRunJob, RunEvent } from '@switchboard/contracts';
+import { deleteKeysUnder } from '@switchboard/testing';
 import { randomUUID } from 'node:crypto';
 import { connectRedis, createRedis, InlineRunLedger, type Redis, redisKeys, RunEventHub, RunEventWriter, RunRecordStream } from '../src/index.js';
 
@@ -29,8 +30,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const found = await cmd.keys(`${keys.prefix}:*`);
-  if (found.length) await cmd.del(...found);
+  await deleteKeysUnder(cmd, keys.prefix);
   for (const c of [cmd, blocking, sub]) c.disconnect();
 });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { RunEvent } from '@switchboard/contracts';
-import { startTcpProxy, type TcpProxy, waitFor } from '@switchboard/testing';
+import { deleteKeysUnder, startTcpProxy, type TcpProxy, waitFor } from '@switchboard/testing';
 import { randomUUID } from 'node:crypto';
 import { connectRedis, createRedis, type Redis, redisKeys, RedisOutageError, RunEventHub, RunEventWriter, RunLostError } from '../src/index.js';
 
@@ -57,8 +57,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const leftovers = await writer.keys(`${keys.prefix}:*`);
-  if (leftovers.length) await writer.del(...leftovers);
+  await deleteKeysUnder(writer, keys.prefix);
   // A second disconnect of an ended ioredis client holds the process for its retry delay.
   for (const c of opened) if (c.status !== 'end') c.disconnect();
   writer.disconnect();

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { RunEvent } from '@switchboard/contracts';
-import { waitFor } from '@switchboard/testing';
+import { deleteKeysUnder, waitFor } from '@switchboard/testing';
 import { randomUUID } from 'node:crypto';
 import {
   connectRedis,
@@ -48,8 +48,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const leftovers = await cmd.keys(`${keys.prefix}:*`);
-  if (leftovers.length) await cmd.del(...leftovers);
+  await deleteKeysUnder(cmd, keys.prefix);
   cmd.disconnect();
   sub.disconnect();
 });

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import type { RateWindow } from '@switchboard/contracts';
 import { connectRedis, createRedis, type Redis, redisKeys } from '@switchboard/queue';
 import { randomUUID } from 'node:crypto';
+import { deleteKeysUnder } from '@switchboard/testing';
 import { RateLimits } from '../src/routing/rate-limits.js';
 
 /**
@@ -21,10 +22,7 @@ async function gateway(prefix: string): Promise<RateLimits> {
 }
 
 afterAll(async () => {
-  for (const prefix of prefixes) {
-    const keys = await connections[0]!.keys(`${prefix}:*`);
-    if (keys.length) await connections[0]!.del(...keys);
-  }
+  for (const prefix of prefixes) await deleteKeysUnder(connections[0]!, prefix);
   await Promise.all(connections.map((c) => c.quit()));
 });
 

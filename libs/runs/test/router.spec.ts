@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { switchboardConfigSchema, type SwitchboardConfigInput } from '@switchboard/contracts';
 import { connectRedis, createRedis, type Redis, redisKeys } from '@switchboard/queue';
-import { type FakeUpstream, startFakeUpstream } from '@switchboard/testing';
+import { deleteKeysUnder, type FakeUpstream, startFakeUpstream } from '@switchboard/testing';
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { Registry } from 'prom-client';
@@ -67,10 +67,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const r of routers) r.stop();
-  for (const prefix of prefixes) {
-    const keys = await connections[0]!.keys(`${prefix}:*`);
-    if (keys.length) await connections[0]!.del(...keys);
-  }
+  for (const prefix of prefixes) await deleteKeysUnder(connections[0]!, prefix);
   for (const c of connections) c.disconnect();
   await Promise.all([good.close(), bad.close(), stopped.close().catch(() => undefined)]);
 });

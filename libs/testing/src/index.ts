@@ -10,3 +10,4 @@ export { startForwardProxy, type ForwardProxy, type ForwardProxyOptions, type Pr
 export { createGate, type Gate } from './gate.js';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 export { waitFor } from './wait.helpers.js';
+export { deleteKeysUnder, type RedisKeyStore } from './redis.helpers.js';

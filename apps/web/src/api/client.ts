@@ -195,7 +195,7 @@ export class ApiClient {
    * `force` downloads a file that is already on disk again (it is replaced once the new copy verifies).
    */
   downloadModel(name: string, force = false): Promise<ModelDownloadDto> {
-    return this.api('POST', `/api/models/${encodeURIComponent(name)}/download`, force ? { force: true } : {});
+    return this.api('POST', `/api/models/${encodeURIComponent(name)}/download`, { force });
   }
 
   cancelModelDownload(name: string): Promise<ModelDownloadDto> {

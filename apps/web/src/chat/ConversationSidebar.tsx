@@ -2,6 +2,7 @@ import { type FormEvent, useState } from 'react';
 import { Link, useNavigate } from 'react-router';
 import type { ConversationDto } from '@switchboard/contracts';
 import { errorMessage } from '../api/errors';
+import { MorePages } from '../app/MorePages';
 import { useConversations, useDeleteConversation, useRenameConversation } from '../data/use-conversations';
 import styles from './chat.module.css';
 
@@ -20,11 +21,7 @@ export function ConversationSidebar({ activeId }: { activeId: string | null }) {
           <ConversationRow key={c.id} conversation={c} active={c.id === activeId} />
         ))}
       </ul>
-      {conversations.hasNextPage && (
-        <button type="button" onClick={() => void conversations.fetchNextPage()} disabled={conversations.isFetchingNextPage}>
-          More conversations
-        </button>
-      )}
+      <MorePages query={conversations}>More conversations</MorePages>
     </aside>
   );
 }

@@ -1,6 +1,7 @@
 import type { BenchmarkDto } from '@switchboard/contracts';
 import { useState } from 'react';
 import { errorMessage } from '../api/errors';
+import { MorePages } from '../app/MorePages';
 import { useBenchmarks } from '../data/use-benchmarks';
 import { bytes, cost, duration, ms, when } from '../runs/format';
 import { BenchmarkCharts } from './BenchmarkCharts';
@@ -51,11 +52,7 @@ export default function BenchmarksPage() {
           </tbody>
         </table>
       )}
-      {benchmarks.hasNextPage && (
-        <button type="button" onClick={() => void benchmarks.fetchNextPage()} disabled={benchmarks.isFetchingNextPage}>
-          More benchmarks
-        </button>
-      )}
+      <MorePages query={benchmarks}>More benchmarks</MorePages>
       {shown && <BenchmarkDetail benchmark={shown} />}
     </section>
   );

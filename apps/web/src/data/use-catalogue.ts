@@ -23,7 +23,7 @@ export function useCatalogueMutations() {
     await queryClient.invalidateQueries({ queryKey: CATALOGUE_KEY });
   };
   return {
-    download: useMutation({ mutationFn: ({ name, force = false }: { name: string; force?: boolean }) => client.downloadModel(name, force), onSuccess }),
+    download: useMutation({ mutationFn: ({ name, force }: { name: string; force?: boolean }) => client.downloadModel(name, force), onSuccess }),
     cancel: useMutation({ mutationFn: (name: string) => client.cancelModelDownload(name), onSuccess }),
     select: useMutation({ mutationFn: (name: string) => client.selectModel(name), onSuccess }),
   };

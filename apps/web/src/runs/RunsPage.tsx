@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import type { RunFilter } from '../api/client';
 import { errorMessage } from '../api/errors';
+import { MorePages } from '../app/MorePages';
 import { useRuns } from '../data/use-runs';
 import { cost, duration, when } from './format';
 import styles from './runs.module.css';
@@ -89,11 +90,7 @@ export default function RunsPage() {
         </tbody>
       </table>
       {!runs.isPending && rows.length === 0 && <p className={styles.muted}>No runs match.</p>}
-      {runs.hasNextPage && (
-        <button type="button" onClick={() => void runs.fetchNextPage()} disabled={runs.isFetchingNextPage}>
-          More runs
-        </button>
-      )}
+      <MorePages query={runs}>More runs</MorePages>
     </div>
   );
 }
